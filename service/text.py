@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from syntok import segmenter
 
 _WORD = re.compile(r"\S+")
+_HAS_WORD = re.compile(r"\w")
 
 # A whole line that is navigation, sharing or layout debris.
 _DEBRIS_LINE = re.compile(
@@ -34,7 +35,7 @@ _DEBRIS_LINE = re.compile(
 # Dates, bylines and "PUBLISHED: … | UPDATED: …" stamps, alone or with a section label.
 _STAMP_LINE = re.compile(
     r"""^(
-        ([\w &-]{1,30}\s*\|\s*)?by\s+[\w.'’ -]{2,60}(\s*\|.*)? |
+        ([\w &-]{1,30}\s*\|\s*)?by\s+(?-i:[A-Z][\w.'’-]*\s*){1,4}((and|&)\s+(?-i:[A-Z][\w.'’-]*\s*){1,4})?(\s*[|,].*)? |
         (published|updated|posted|last\s+updated|last\s+modified|created)\b\s*:?.* |
         \W*published\s*:.*updated\s*:.* |
         (mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\s+\w+\s+\d{1,2},?\s+\d{4}.* |
@@ -138,7 +139,10 @@ def prepare(text: str, title: str | None = None) -> Document:
         seen_content = seen_content or _looks_like_prose(line)
     kept = _drop_trailing_debris(kept, dropped)
     sentences = [
-        s for start, line in kept for s in split_sentences(line, start) if not _is_debris(s.text, headline, True)
+        s
+        for start, line in kept
+        for s in split_sentences(line, start)
+        if _HAS_WORD.search(s.text) and not _is_debris(s.text, headline, True)
     ]
     return Document(text=text, sentences=sentences, title=headline, dropped=dropped)
 

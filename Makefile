@@ -1,0 +1,31 @@
+# Two entry points: `make serve` and `make test`. Both create/update .venv first.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: serve test install eval bench
+
+install: $(STAMP)
+
+# torch is installed first and pinned, so nothing pulls a multi-GB CUDA build: these
+# machines serve the 2.13.0 CPU wheel from disk; elsewhere set
+# TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu.
+TORCH_INDEX_URL ?=
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet "torch==2.13.0" $(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL))
+	$(BIN)/pip install --quiet -e ".[eval,dev]"
+	touch $(STAMP)
+
+serve: $(STAMP)
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn --config python:service.gunicorn_conf service.wsgi:app
+
+test: $(STAMP)
+	$(BIN)/python -m pytest

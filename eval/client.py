@@ -1,0 +1,128 @@
+"""Score a running service: concurrent `POST /v1/summarize` calls with per-request latency.
+
+Requests go out from a thread pool of `concurrency` workers (stdlib HTTP, no extra
+dependency). Latency is measured per request, client side; throughput is completed
+requests per second of wall time for the whole run at that concurrency.
+"""
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from typing import Callable, Sequence
+
+import numpy as np
+
+from eval.data import Record
+from eval.systems import SERVICE, Output, SystemRun, from_bullets, from_text, styles
+
+
+class ServiceError(RuntimeError):
+    """The service could not be reached, was not ready, or answered a request with an error."""
+
+
+def wait_ready(url: str, timeout: float = 60.0) -> None:
+    """Poll `GET /readyz` until it answers 200, or raise `ServiceError`."""
+    deadline = time.monotonic() + timeout
+    last = "no answer"
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/readyz", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError) as err:
+            last = str(err)
+        time.sleep(0.5)
+    raise ServiceError(f"{url} was not ready within {timeout:.0f} s ({last})")
+
+
+def service_info(url: str) -> dict:
+    """The service's `GET /v1/info` (engine, model, device), or an empty dict when it has none."""
+    try:
+        with urllib.request.urlopen(f"{url.rstrip('/')}/v1/info", timeout=10) as response:
+            return json.loads(response.read())
+    except (urllib.error.URLError, OSError, ValueError):
+        return {}
+
+
+def service_runs(
+    url: str,
+    records: Sequence[Record],
+    style: str,
+    max_bullets: int,
+    concurrency: int = 4,
+    name: str = "service",
+    timeout: float = 120.0,
+    progress: Callable[[int], None] | None = None,
+) -> list[SystemRun]:
+    """Summarize every record over HTTP; one run per requested style, with latency statistics."""
+    url = url.rstrip("/")
+    wait_ready(url)
+
+    def call(record: Record) -> tuple[dict, float]:
+        result = _post(url, record, style, max_bullets, timeout)
+        if progress:
+            progress(1)
+        return result
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        futures = [pool.submit(call, record) for record in records]
+        try:
+            answers = [future.result() for future in futures]
+        except ServiceError:
+            pool.shutdown(cancel_futures=True)
+            raise
+    wall = time.perf_counter() - started
+    latencies = [ms for _, ms in answers]
+    info = {"url": url, "concurrency": concurrency, "service": service_info(url), **latency_stats(latencies, wall)}
+    return [
+        SystemRun(f"{name}:{s}", SERVICE, [_output(body, s, ms) for body, ms in answers], info) for s in styles(style)
+    ]
+
+
+def latency_stats(latencies_ms: list[float], wall_s: float) -> dict[str, float]:
+    """p50/p95/p99 latency (ms) and throughput (requests/s over the run's wall time)."""
+    p50, p95, p99 = np.percentile(latencies_ms, [50, 95, 99])
+    return {
+        "latency_p50_ms": float(p50),
+        "latency_p95_ms": float(p95),
+        "latency_p99_ms": float(p99),
+        "throughput_rps": len(latencies_ms) / wall_s,
+    }
+
+
+def _post(url: str, record: Record, style: str, max_bullets: int, timeout: float) -> tuple[dict, float]:
+    payload = {"text": record.article, "style": style, "max_bullets": max_bullets}
+    if record.title:
+        payload["title"] = record.title
+    request = urllib.request.Request(
+        f"{url}/v1/summarize", json.dumps(payload).encode(), {"Content-Type": "application/json"}, method="POST"
+    )
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            body = json.loads(response.read())
+    except urllib.error.HTTPError as err:
+        raise ServiceError(f"record {record.id}: HTTP {err.code} {_error_text(err)}") from None
+    except (urllib.error.URLError, OSError) as err:
+        raise ServiceError(f"record {record.id}: {url} unreachable ({err})") from None
+    return body, 1000 * (time.perf_counter() - started)
+
+
+def _error_text(err: urllib.error.HTTPError) -> str:
+    """`code: message` from the service's JSON error body, or the raw body."""
+    raw = err.read().decode("utf-8", "replace")
+    try:
+        error = json.loads(raw)["error"]
+        return f"{error['code']}: {error['message']}"
+    except (ValueError, KeyError, TypeError):
+        return raw[:200]
+
+
+def _output(body: dict, style: str, latency_ms: float) -> Output:
+    if style == "short":
+        return from_text(body.get("short") or "", latency_ms)
+    return from_bullets(list(body.get("bullets") or []), latency_ms)

@@ -1,0 +1,85 @@
+"""PNG plots of a run (matplotlib, Agg backend): distributions, score vs length, bars with intervals."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+import numpy as np  # noqa: E402
+
+from eval.aggregate import metric_values  # noqa: E402
+from eval.scoring import BY_KEY, Example  # noqa: E402
+
+_WITH_REFERENCES = ("rouge1", "rouge2", "rougeLsum", "semantic")
+_WITHOUT_REFERENCES = ("supported", "coverage", "density", "novel2")
+
+
+def draw_all(out: Path, systems: dict, scored: dict[str, Sequence[Example]]) -> list[tuple[str, str]]:
+    """Write every plot into `out`; returns (title, file name) pairs for the report."""
+    names = list(systems)
+    keys = [k for k in _WITH_REFERENCES if k in systems[names[0]]] or list(_WITHOUT_REFERENCES)
+    plots = [
+        ("Score distributions per system", "distributions.png", lambda p: distributions(p, names, scored, keys)),
+        ("Score vs summary length", "score_vs_length.png", lambda p: score_vs_length(p, names, scored, keys[0])),
+        ("Means with 95% bootstrap intervals", "metric_bars.png", lambda p: metric_bars(p, systems, keys)),
+    ]
+    for _, file_name, draw in plots:
+        draw(out / file_name)
+    return [(title, file_name) for title, file_name, _ in plots]
+
+
+def distributions(path: Path, names: Sequence[str], scored: dict[str, Sequence[Example]], keys: Sequence[str]) -> None:
+    """One box plot panel per metric, a box per system (mean marked)."""
+    fig, axes = plt.subplots(1, len(keys), figsize=(4 * len(keys), 1.2 + 0.45 * len(names)), sharey=True, squeeze=False)
+    for ax, key in zip(axes[0], keys):
+        data = [metric_values(scored[name], key) for name in names]
+        ax.boxplot(data, vert=False, showmeans=True, widths=0.6, flierprops={"markersize": 2, "alpha": 0.4})
+        ax.set_title(BY_KEY[key].label)
+        ax.grid(axis="x", alpha=0.3)
+    axes[0][0].set_yticks(range(1, len(names) + 1), names)
+    axes[0][0].invert_yaxis()
+    _save(fig, path)
+
+
+def score_vs_length(path: Path, names: Sequence[str], scored: dict[str, Sequence[Example]], key: str) -> None:
+    """Each summary as a dot (summary words, score); the large dot is the system's mean."""
+    fig, ax = plt.subplots(figsize=(8, 5.5))
+    colors = plt.get_cmap("tab20")(np.linspace(0, 1, max(len(names), 2)))
+    for name, color in zip(names, colors):
+        words, values = metric_values(scored[name], "words"), metric_values(scored[name], key)
+        ax.scatter(words, values, s=8, alpha=0.35, color=color)
+        ax.scatter([words.mean()], [values.mean()], s=90, color=color, edgecolor="black", label=name, zorder=3)
+    ax.set_xlabel("summary length (words)")
+    ax.set_ylabel(BY_KEY[key].label)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+    _save(fig, path)
+
+
+def metric_bars(path: Path, systems: dict, keys: Sequence[str]) -> None:
+    """A horizontal bar per system and metric with its 95% interval; the best bar is darker."""
+    names = list(systems)
+    fig, axes = plt.subplots(1, len(keys), figsize=(4 * len(keys), 1.2 + 0.45 * len(names)), sharey=True, squeeze=False)
+    for ax, key in zip(axes[0], keys):
+        means = np.array([systems[n][key] for n in names])
+        low, high = np.array([systems[n]["ci95"][key] for n in names]).T
+        best = means.argmax() if BY_KEY[key].better >= 0 else means.argmin()
+        colors = ["#1f4e79" if i == best else "#8fb3d9" for i in range(len(names))]
+        ax.barh(range(len(names)), means, xerr=[means - low, high - means], color=colors, capsize=3)
+        for i, mean in enumerate(means):
+            ax.text(mean, i, f" {mean:.{BY_KEY[key].digits}f}", va="center", ha="left", fontsize=8)
+        ax.set_title(BY_KEY[key].label)
+        ax.set_xlim(0, high.max() * 1.18)
+        ax.grid(axis="x", alpha=0.3)
+    axes[0][0].set_yticks(range(len(names)), names)
+    axes[0][0].invert_yaxis()
+    _save(fig, path)
+
+
+def _save(fig: plt.Figure, path: Path) -> None:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)

@@ -1,0 +1,22 @@
+"""Application factory: `create_app(settings)` builds a ready-to-serve Flask app."""
+from __future__ import annotations
+
+from flask import Flask
+
+from service.api import routes
+from service.config import Settings
+from service.engines.base import Engine
+from service.errors import register_error_handlers
+from service.runtime import Runtime
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Flask:
+    """Load the engine (or use the given one), warm it up and register the routes."""
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.sort_keys = False
+    app.extensions["summarizer"] = Runtime.start(settings, engine)
+    app.register_blueprint(routes)
+    register_error_handlers(app)
+    return app

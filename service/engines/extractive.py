@@ -1,0 +1,160 @@
+"""The embedded engine: extractive summaries scored with MiniLM sentence embeddings.
+
+Each content sentence gets features (position, centrality, similarity to the lead
+and to the title, length); a small logistic-regression scorer trained on CNN/DM
+articles (`scripts/train_scorer.py`, weights in `scorer.json`) turns them into a
+salience score. `short` takes the best one or two sentences within the word limit;
+`bullets` picks sentences greedily with maximal-marginal-relevance so they do not
+repeat each other, then restores document order. Sentences from every job of a
+batch are embedded in one pass.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+import torch
+
+from service.config import Settings
+from service.embedder import Embedder
+from service.engines.base import Job, Options, Passage, Source, Summary
+from service.text import Document, Sentence
+
+SCORER_PATH = Path(__file__).with_name("scorer.json")
+FEATURES = ("inv_position", "relative_position", "is_lead", "centrality", "lead_similarity", "title_similarity", "log_words", "is_quote")
+MIN_BULLETS = 3
+
+
+@dataclass(frozen=True)
+class Scorer:
+    """Logistic regression over `FEATURES`, plus the selection knobs tuned with it."""
+
+    weights: dict[str, float]
+    bias: float
+    redundancy: float = 0.6
+    extra_bullet_threshold: float = 0.5
+    max_candidates: int = 60
+
+    @classmethod
+    def load(cls, path: Path = SCORER_PATH) -> "Scorer":
+        data = json.loads(path.read_text())
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+    def score(self, features: torch.Tensor) -> torch.Tensor:
+        weights = torch.tensor([self.weights[name] for name in FEATURES])
+        return torch.sigmoid(features @ weights + self.bias)
+
+
+class ExtractiveEngine:
+    """Selects source sentences; every passage is grounded in exactly its own span."""
+
+    name = "embedded"
+
+    def __init__(self, embedder: Embedder, scorer: Scorer):
+        self.embedder = embedder
+        self.scorer = scorer
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "ExtractiveEngine":
+        return cls(Embedder(settings.embedding_model), Scorer.load())
+
+    def info(self) -> dict:
+        return {
+            "engine": self.name,
+            "family": "extractive",
+            "model": "sentence-transformers/all-MiniLM-L6-v2",
+            "path": str(self.embedder.path),
+            "device": str(self.embedder.device),
+            "dtype": str(self.embedder.dtype).removeprefix("torch."),
+            "max_input_tokens_per_sentence": self.embedder.max_tokens,
+            "max_candidate_sentences": self.scorer.max_candidates,
+        }
+
+    def summarize(self, jobs: Sequence[Job]) -> list[Summary]:
+        candidates = [_candidates(job.document, self.scorer.max_candidates) for job in jobs]
+        titles = [job.document.title or "" for job in jobs]
+        texts = [s.text for group in candidates for s in group] + titles
+        vectors = self.embedder.encode(texts)
+        title_vectors = vectors[len(texts) - len(titles) :]
+        results, first = [], 0
+        for job, group, title_vector in zip(jobs, candidates, title_vectors):
+            embeddings = vectors[first : first + len(group)]
+            first += len(group)
+            has_title = bool(job.document.title)
+            features = sentence_features(group, embeddings, title_vector if has_title else None)
+            results.append(self._select(group, embeddings, self.scorer.score(features), job.options))
+        return results
+
+    def _select(self, sentences: list[Sentence], embeddings: torch.Tensor, scores: torch.Tensor, options: Options) -> Summary:
+        summary = Summary()
+        if options.wants_short:
+            summary.short, warning = _short(sentences, scores, options.short_max_words)
+            summary.warnings += [warning] if warning else []
+        if options.wants_bullets:
+            chosen = self._mmr(embeddings, scores, options.max_bullets)
+            summary.bullets = [_passage(sentences[i]) for i in sorted(chosen)]
+        return summary
+
+    def _mmr(self, embeddings: torch.Tensor, scores: torch.Tensor, limit: int) -> list[int]:
+        """Greedy maximal marginal relevance; beyond MIN_BULLETS only confident sentences."""
+        chosen: list[int] = []
+        similarity = embeddings @ embeddings.T
+        while len(chosen) < min(limit, len(scores)):
+            penalty = similarity[:, chosen].max(dim=1).values if chosen else torch.zeros_like(scores)
+            gain = scores - self.scorer.redundancy * penalty
+            gain[chosen] = -math.inf
+            best = int(gain.argmax())
+            if len(chosen) >= MIN_BULLETS and scores[best] < self.scorer.extra_bullet_threshold:
+                break
+            chosen.append(best)
+        return chosen
+
+
+def _candidates(document: Document, limit: int) -> list[Sentence]:
+    """Complete sentences of a reasonable length; all sentences when none qualifies."""
+    good = [s for s in document.sentences if s.is_complete and 5 <= s.words <= 80]
+    return (good or document.sentences)[:limit]
+
+
+def sentence_features(sentences: list[Sentence], embeddings: torch.Tensor, title: torch.Tensor | None) -> torch.Tensor:
+    """One row of `FEATURES` per sentence."""
+    count = len(sentences)
+    position = torch.arange(count, dtype=torch.float32)
+    centroid = torch.nn.functional.normalize(embeddings.mean(0), dim=0)
+    lead = embeddings[0]
+    columns = {
+        "inv_position": 1.0 / (position + 1.0),
+        "relative_position": position / max(count - 1, 1),
+        "is_lead": (position == 0).float(),
+        "centrality": embeddings @ centroid,
+        "lead_similarity": embeddings @ lead,
+        "title_similarity": embeddings @ title if title is not None else embeddings @ lead,
+        "log_words": torch.tensor([math.log(s.words) for s in sentences]),
+        "is_quote": torch.tensor([float(s.text.lstrip()[:1] in "\"“'‘") for s in sentences]),
+    }
+    return torch.stack([columns[name] for name in FEATURES], dim=1)
+
+
+def _short(sentences: list[Sentence], scores: torch.Tensor, max_words: int) -> tuple[Passage, str | None]:
+    """The best sentence that fits, plus the next best when both fit together."""
+    ranked = [int(i) for i in scores.argsort(descending=True)]
+    fitting = [i for i in ranked if sentences[i].words <= max_words]
+    if not fitting:
+        shortest = min(ranked[:3], key=lambda i: sentences[i].words)
+        return _passage(sentences[shortest]), f"no sentence fits in {max_words} words; returned the shortest top sentence"
+    best = fitting[0]
+    picked = [best]
+    budget = max_words - sentences[best].words
+    if sentences[best].words < 20:
+        partner = next((i for i in fitting[1:3] if sentences[i].words <= budget), None)
+        picked += [partner] if partner is not None else []
+    picked.sort()
+    text = " ".join(sentences[i].text for i in picked)
+    return Passage(text, [Source(sentences[i].start, sentences[i].end, 1.0) for i in picked], 1.0), None
+
+
+def _passage(sentence: Sentence) -> Passage:
+    return Passage(sentence.text, [Source(sentence.start, sentence.end, 1.0)], 1.0)

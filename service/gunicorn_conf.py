@@ -1,0 +1,19 @@
+"""Gunicorn settings, derived from the service's `Settings` (environment variables).
+
+One worker process per container by default, holding one model copy; gthread
+threads accept concurrent requests while torch uses the cores for inference.
+"""
+from service.config import Settings
+
+_settings = Settings.from_env()
+
+bind = f"{_settings.host}:{_settings.port}"
+workers = _settings.workers
+threads = _settings.threads
+worker_class = "gthread"
+timeout = _settings.timeout
+graceful_timeout = 30
+keepalive = 5
+accesslog = "-"
+errorlog = "-"
+loglevel = "info"

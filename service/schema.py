@@ -1,0 +1,144 @@
+"""Validation of `/v1/summarize` requests and the shape of its responses."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from service.config import Settings
+from service.engines.base import STYLES, Options, Passage, Summary
+from service.errors import ApiError
+from service.text import Document, count_words
+
+FIELDS = ("text", "title", "style", "max_bullets", "short_max_words")
+MAX_BULLETS_RANGE = (1, 10)
+MIN_SHORT_WORDS = 5
+
+
+@dataclass(frozen=True)
+class SummarizeRequest:
+    text: str
+    title: str | None
+    options: Options
+
+
+def parse_body(body: bytes, content_type: str | None, query: Mapping[str, str], settings: Settings) -> SummarizeRequest:
+    """Turn the raw body (JSON or text/plain) into a validated request, or raise `ApiError`."""
+    media_type = (content_type or "").split(";")[0].strip().lower()
+    if media_type not in ("application/json", "text/plain"):
+        raise ApiError(415, "unsupported_media_type", "Send JSON (Content-Type: application/json) or text/plain.")
+    try:
+        decoded = body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ApiError(400, "invalid_encoding", f"The body is not valid UTF-8 (byte {error.start}).") from None
+    if media_type == "text/plain":
+        fields: dict[str, Any] = {"text": decoded, **_query_fields(query)}
+    else:
+        fields = _json_object(decoded)
+    return _validate(fields, settings)
+
+
+def _json_object(decoded: str) -> dict[str, Any]:
+    try:
+        fields = json.loads(decoded)
+    except json.JSONDecodeError as error:
+        raise ApiError(400, "invalid_json", f"Malformed JSON: {error.msg} (line {error.lineno}, column {error.colno}).") from None
+    if not isinstance(fields, dict):
+        raise ApiError(400, "invalid_json", "The JSON body must be an object such as {\"text\": \"...\"}.")
+    return fields
+
+
+def _query_fields(query: Mapping[str, str]) -> dict[str, Any]:
+    """Options of a text/plain request come from the query string; numbers are parsed."""
+    fields: dict[str, Any] = {}
+    for name, value in query.items():
+        if name == "text":
+            raise ApiError(400, "unknown_field", "With text/plain the article is the body, not a `text` parameter.")
+        fields[name] = _int_param(name, value) if name in ("max_bullets", "short_max_words") else value
+    return fields
+
+
+def _int_param(name: str, value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise ApiError(400, "invalid_field", f"`{name}` must be an integer, got {value!r}.") from None
+
+
+def _validate(fields: dict[str, Any], settings: Settings) -> SummarizeRequest:
+    unknown = sorted(set(fields) - set(FIELDS))
+    if unknown:
+        raise ApiError(400, "unknown_field", f"Unknown field(s): {', '.join(unknown)}. Allowed: {', '.join(FIELDS)}.")
+    text = _text(fields, settings)
+    title = _optional_str(fields, "title")
+    style = fields.get("style", "both")
+    if style not in STYLES:
+        raise ApiError(400, "invalid_style", f"`style` must be one of {', '.join(STYLES)}, got {style!r}.")
+    max_bullets = _bounded_int(fields, "max_bullets", settings.default_max_bullets, *MAX_BULLETS_RANGE)
+    short_words = _bounded_int(fields, "short_max_words", settings.default_short_words, MIN_SHORT_WORDS, settings.max_short_words)
+    return SummarizeRequest(text, title, Options(style=style, max_bullets=max_bullets, short_max_words=short_words))
+
+
+def _text(fields: dict[str, Any], settings: Settings) -> str:
+    if "text" not in fields or fields["text"] is None:
+        raise ApiError(400, "missing_text", "The request has no `text` to summarize.")
+    text = fields["text"]
+    if not isinstance(text, str):
+        raise ApiError(400, "invalid_field", f"`text` must be a string, got {type(text).__name__}.")
+    if not text.strip():
+        raise ApiError(400, "empty_text", "`text` is empty or only whitespace.")
+    words = count_words(text)
+    if words > settings.max_input_words:
+        raise ApiError(413, "text_too_long", f"`text` has {words} words; the limit is {settings.max_input_words}.")
+    return text
+
+
+def _optional_str(fields: dict[str, Any], name: str) -> str | None:
+    value = fields.get(name)
+    if value is not None and not isinstance(value, str):
+        raise ApiError(400, "invalid_field", f"`{name}` must be a string, got {type(value).__name__}.")
+    return value or None
+
+
+def _bounded_int(fields: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
+    value = fields.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ApiError(400, "invalid_field", f"`{name}` must be an integer, got {type(value).__name__}.")
+    if not low <= value <= high:
+        raise ApiError(400, "out_of_range", f"`{name}` must be between {low} and {high}, got {value}.")
+    return value
+
+
+def require_sentences(document: Document) -> None:
+    if not document.sentences:
+        raise ApiError(422, "no_sentences", "No sentences were found in `text` after removing page debris.")
+
+
+def summary_json(summary: Summary, document: Document, engine: dict, latency_ms: float) -> dict[str, Any]:
+    """The response body: plain strings for the summaries, grounding alongside."""
+    body: dict[str, Any] = {}
+    grounding: dict[str, Any] = {}
+    if summary.short is not None:
+        body["short"] = summary.short.text
+        grounding["short"] = _grounding(summary.short)
+    if summary.bullets is not None:
+        body["bullets"] = [bullet.text for bullet in summary.bullets]
+        grounding["bullets"] = [_grounding(bullet) for bullet in summary.bullets]
+    body["grounding"] = grounding
+    body["warnings"] = summary.warnings
+    body["engine"] = engine
+    body["stats"] = {
+        "input_words": count_words(document.text),
+        "content_words": document.words,
+        "sentences": len(document.sentences),
+        "chunks": summary.chunks,
+        "latency_ms": round(latency_ms, 2),
+    }
+    return body
+
+
+def _grounding(passage: Passage) -> dict[str, Any]:
+    return {
+        "support": passage.support,
+        "sources": [{"start": s.start, "end": s.end, "score": s.score} for s in passage.sources],
+    }

@@ -1,0 +1,170 @@
+"""The HTTP contract of /v1/summarize, /healthz, /readyz and /v1/info (real embedded model)."""
+import json
+
+import pytest
+
+from service.app import create_app
+from service.text import count_words
+
+ARTICLE = (
+    "The city council approved a new transit plan on Tuesday after months of debate. "
+    "The plan adds three bus lines and extends the tram to the airport by 2027. "
+    "Council members said the project will cost about $1.2 billion over ten years. "
+    "Opponents argued that the money should go to road repairs instead. "
+    "Mayor Ana Silva called the vote a turning point for the region's commuters. "
+    "Construction on the first bus line is set to begin next spring."
+)
+
+
+def post(client, **body):
+    return client.post("/v1/summarize", json=body)
+
+
+def error_code(response):
+    assert response.is_json, response.data
+    return response.get_json()["error"]["code"]
+
+
+@pytest.mark.parametrize("style", ["short", "bullets", "both"])
+def test_each_style_returns_what_it_asks_for(client, style):
+    response = post(client, text=ARTICLE, style=style)
+    assert response.status_code == 200
+    body = response.get_json()
+    assert ("short" in body) == (style in ("short", "both"))
+    assert ("bullets" in body) == (style in ("bullets", "both"))
+    if "short" in body:
+        assert isinstance(body["short"], str) and body["short"]
+    if "bullets" in body:
+        assert 3 <= len(body["bullets"]) <= 5
+        assert len(set(body["bullets"])) == len(body["bullets"])
+        assert all(bullet.rstrip('"”').endswith((".", "!", "?")) for bullet in body["bullets"])
+    assert body["engine"]["name"] == "embedded"
+    assert body["stats"]["input_words"] == count_words(ARTICLE)
+    assert body["stats"]["sentences"] == 6
+    assert body["stats"]["latency_ms"] > 0
+
+
+def test_default_style_is_both(client):
+    body = post(client, text=ARTICLE).get_json()
+    assert "short" in body and "bullets" in body
+
+
+def test_grounding_spans_point_at_the_returned_text(client, huawei_text):
+    body = post(client, text=huawei_text).get_json()
+    short_sources = body["grounding"]["short"]["sources"]
+    assert " ".join(huawei_text[s["start"] : s["end"]] for s in short_sources) == body["short"]
+    for bullet, grounding in zip(body["bullets"], body["grounding"]["bullets"], strict=True):
+        assert [huawei_text[s["start"] : s["end"]] for s in grounding["sources"]] == [bullet]
+        assert grounding["support"] == 1.0
+
+
+def test_bullets_keep_document_order(client, huawei_text):
+    body = post(client, text=huawei_text, style="bullets").get_json()
+    starts = [g["sources"][0]["start"] for g in body["grounding"]["bullets"]]
+    assert starts == sorted(starts)
+
+
+def test_scraped_sample_comes_out_clean(client, huawei_text):
+    body = post(client, text=huawei_text).get_json()
+    everything = " ".join([body["short"], *body["bullets"]])
+    for debris in ("Published", "Bruce West", "Like this", "USA urges allies to shun Huawei Technologies", "Money |"):
+        assert debris not in everything
+    # Who warned whom about what.
+    short = body["short"]
+    assert "US officials" in short and "warn" in short and "Huawei" in short and "cybersecurity risk" in short
+
+
+def test_max_bullets_and_short_length_are_honoured(client):
+    body = post(client, text=ARTICLE, max_bullets=2, short_max_words=20).get_json()
+    assert len(body["bullets"]) == 2
+    assert count_words(body["short"]) <= 20
+
+
+def test_title_is_accepted_and_not_repeated(client):
+    body = post(client, text="Transit Plan Approved\n" + ARTICLE, title="Transit Plan Approved").get_json()
+    assert all("Transit Plan Approved" not in bullet for bullet in body["bullets"])
+
+
+def test_plain_text_body_with_query_options(client):
+    response = client.post("/v1/summarize?style=bullets&max_bullets=3", data=ARTICLE.encode(), content_type="text/plain; charset=utf-8")
+    assert response.status_code == 200
+    body = response.get_json()
+    assert "short" not in body and len(body["bullets"]) == 3
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "status", "code"),
+    [
+        ({"data": b'{"text": ', "content_type": "application/json"}, 400, "invalid_json"),
+        ({"data": b"[1, 2]", "content_type": "application/json"}, 400, "invalid_json"),
+        ({"data": ARTICLE.encode(), "content_type": "text/html"}, 415, "unsupported_media_type"),
+        ({"data": ARTICLE.encode()}, 415, "unsupported_media_type"),
+        ({"json": {}}, 400, "missing_text"),
+        ({"json": {"text": None}}, 400, "missing_text"),
+        ({"json": {"text": ""}}, 400, "empty_text"),
+        ({"json": {"text": " \n\t "}}, 400, "empty_text"),
+        ({"json": {"text": 42}}, 400, "invalid_field"),
+        ({"json": {"text": "... --- !!!"}}, 422, "no_sentences"),
+        ({"json": {"text": ARTICLE, "style": "long"}}, 400, "invalid_style"),
+        ({"json": {"text": ARTICLE, "max_bullets": 0}}, 400, "out_of_range"),
+        ({"json": {"text": ARTICLE, "max_bullets": 11}}, 400, "out_of_range"),
+        ({"json": {"text": ARTICLE, "max_bullets": "3"}}, 400, "invalid_field"),
+        ({"json": {"text": ARTICLE, "max_bullets": True}}, 400, "invalid_field"),
+        ({"json": {"text": ARTICLE, "short_max_words": 2}}, 400, "out_of_range"),
+        ({"json": {"text": ARTICLE, "short_max_words": 10_000}}, 400, "out_of_range"),
+        ({"json": {"text": ARTICLE, "title": ["x"]}}, 400, "invalid_field"),
+        ({"json": {"text": ARTICLE, "lang": "en"}}, 400, "unknown_field"),
+        ({"data": b'{"text": "caf\xe9 au lait."}', "content_type": "application/json"}, 400, "invalid_encoding"),
+        ({"data": b"\xff\xfe\xfd", "content_type": "text/plain"}, 400, "invalid_encoding"),
+        ({"query_string": {"max_bullets": "many"}, "data": b"Some text here.", "content_type": "text/plain"}, 400, "invalid_field"),
+        ({"query_string": {"text": "x"}, "data": b"Some text here.", "content_type": "text/plain"}, 400, "unknown_field"),
+    ],
+)
+def test_bad_requests_get_json_errors(client, kwargs, status, code):
+    response = client.post("/v1/summarize", **kwargs)
+    assert response.status_code == status
+    assert error_code(response) == code
+    assert response.get_json()["error"]["message"]
+
+
+def test_too_many_words_is_rejected(client, settings):
+    response = post(client, text="word " * (settings.max_input_words + 1))
+    assert response.status_code == 413 and error_code(response) == "text_too_long"
+
+
+def test_body_too_large_is_rejected_before_reading(client, settings):
+    body = json.dumps({"text": "a" * (settings.max_body_bytes + 10)})
+    response = client.post("/v1/summarize", data=body, content_type="application/json")
+    assert response.status_code == 413 and error_code(response) == "payload_too_large"
+
+
+def test_unknown_route_and_wrong_method_are_json(client):
+    assert client.get("/nope").status_code == 404
+    assert error_code(client.get("/nope")) == "not_found"
+    response = client.get("/v1/summarize")
+    assert response.status_code == 405 and error_code(response) == "method_not_allowed"
+    assert "POST" in response.headers["Allow"]
+
+
+def test_unexpected_errors_are_json_500(settings, engine):
+    app = create_app(settings, engine)
+
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("kaboom")
+
+    response = app.test_client().get("/boom")
+    assert response.status_code == 500 and error_code(response) == "internal_error"
+    assert "kaboom" not in response.get_data(as_text=True)
+
+
+def test_health_ready_and_info(client, settings):
+    assert client.get("/healthz").get_json() == {"status": "alive"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.get_json()["status"] == "ready"
+    info = client.get("/v1/info").get_json()
+    assert info["engine"]["engine"] == "embedded"
+    assert info["engine"]["model"] == "sentence-transformers/all-MiniLM-L6-v2"
+    assert info["limits"]["max_body_bytes"] == settings.max_body_bytes
+    assert info["limits"]["max_input_words"] == settings.max_input_words
+    assert info["version"]

@@ -1,14 +1,17 @@
-"""The loaded engine and its readiness, shared by the routes of one worker."""
+"""The loaded engine of one worker: readiness, metrics and (optionally) the batcher."""
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Callable
 
 import torch
 
+from service.batching import Batcher
 from service.config import Settings
 from service.engines import build_engine
 from service.engines.base import Engine, Job, Options, Summary
+from service.metrics import Metrics
 from service.text import prepare
 
 WARM_UP_TEXT = (
@@ -25,8 +28,9 @@ class Runtime:
 
     settings: Settings
     engine: Engine
+    metrics: Metrics = field(default_factory=Metrics)
+    batcher: Batcher | None = None
     load_seconds: float = 0.0
-    ready: bool = False
     info: dict = field(default_factory=dict)
 
     @classmethod
@@ -34,11 +38,20 @@ class Runtime:
         torch.set_num_threads(settings.intra_op_threads)
         started = time.perf_counter()
         state = cls(settings, engine or build_engine(settings))
-        state.summarize(Job(prepare(WARM_UP_TEXT), Options(style="both")))
+        state.engine.summarize([Job(prepare(WARM_UP_TEXT), Options(style="both"))])
         state.load_seconds = time.perf_counter() - started
+        state.metrics.model_load.set(state.load_seconds)
         state.info = state.engine.info()
-        state.ready = True
+        if settings.batch_max_size > 1:
+            state.batcher = Batcher(state.engine, state.metrics, settings.batch_max_size, settings.batch_max_wait_ms, settings.queue_max)
         return state
 
-    def summarize(self, job: Job) -> Summary:
-        return self.engine.summarize([job])[0]
+    @property
+    def ready(self) -> bool:
+        return self.batcher is None or self.batcher.alive
+
+    def summarize(self, job: Job, disconnected: Callable[[], bool] = lambda: False) -> Summary:
+        """Summarize one job, through the batcher when batching is on."""
+        if self.batcher is None:
+            return self.engine.summarize([job])[0]
+        return self.batcher.submit(job, self.settings.request_timeout_s, disconnected)

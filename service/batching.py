@@ -1,0 +1,111 @@
+"""Dynamic request batching: concurrent requests share one engine call.
+
+Request threads put their job on a bounded queue and wait; one batching thread
+takes the first waiting job, gathers more for at most `max_wait_ms` (up to
+`max_batch` jobs), runs `engine.summarize` once and hands each result back to its
+own request. A full queue is refused at once (`Overloaded`, HTTP 503) instead of
+piling up; a request that times out or whose client hung up is cancelled, and a
+cancelled job is skipped when the batch is formed, so it costs no batch slot.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from concurrent.futures import CancelledError, Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from typing import Callable
+
+from service.engines.base import Engine, Job, Summary
+from service.metrics import Metrics
+
+POLL_SECONDS = 0.05
+
+
+class Overloaded(Exception):
+    """The queue is full; the client should retry later."""
+
+
+class TimedOut(Exception):
+    """The job did not finish within the request timeout."""
+
+
+class Disconnected(Exception):
+    """The client went away while its job waited."""
+
+
+@dataclass
+class _Pending:
+    job: Job
+    future: Future
+
+
+class Batcher:
+    """Gathers jobs from many request threads into batches for one engine."""
+
+    def __init__(self, engine: Engine, metrics: Metrics, max_batch: int = 32, max_wait_ms: float = 5.0, max_queue: int = 256):
+        self.engine = engine
+        self.metrics = metrics
+        self.max_batch = max_batch
+        self.max_wait = max_wait_ms / 1000
+        self._queue: queue.Queue[_Pending] = queue.Queue(maxsize=max_queue)
+        self._thread = threading.Thread(target=self._run, name="batcher", daemon=True)
+        self._thread.start()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def submit(self, job: Job, timeout_s: float, disconnected: Callable[[], bool] = lambda: False) -> Summary:
+        """Queue a job and wait for its summary (raises Overloaded, TimedOut or Disconnected)."""
+        pending = _Pending(job, Future())
+        try:
+            self._queue.put_nowait(pending)
+        except queue.Full:
+            raise Overloaded from None
+        self.metrics.queue_depth.set(self._queue.qsize())
+        return self._wait(pending.future, time.monotonic() + timeout_s, disconnected)
+
+    def _wait(self, future: Future, deadline: float, disconnected: Callable[[], bool]) -> Summary:
+        while True:
+            try:
+                return future.result(timeout=min(POLL_SECONDS, max(deadline - time.monotonic(), 0)))
+            except FutureTimeout:
+                if disconnected():
+                    future.cancel()
+                    raise Disconnected from None
+                if time.monotonic() >= deadline:
+                    future.cancel()
+                    raise TimedOut from None
+            except CancelledError:
+                raise TimedOut from None
+
+    def _run(self) -> None:
+        while True:
+            batch = self._gather()
+            if batch:
+                self._execute(batch)
+
+    def _gather(self) -> list[_Pending]:
+        """Block for the first job, then take more until the batch is full or the wait is over."""
+        batch = [self._queue.get()]
+        deadline = time.monotonic() + self.max_wait
+        while len(batch) < self.max_batch:
+            try:
+                batch.append(self._queue.get(timeout=max(deadline - time.monotonic(), 0)))
+            except queue.Empty:
+                break
+        self.metrics.queue_depth.set(self._queue.qsize())
+        return [p for p in batch if p.future.set_running_or_notify_cancel()]
+
+    def _execute(self, batch: list[_Pending]) -> None:
+        self.metrics.batch_size.observe(len(batch))
+        try:
+            summaries = self.engine.summarize([p.job for p in batch])
+        except Exception as error:  # every waiting request learns about the failure
+            for pending in batch:
+                pending.future.set_exception(error)
+            return
+        for pending, summary in zip(batch, summaries):
+            pending.future.set_result(summary)

@@ -1,0 +1,72 @@
+"""Grounding: align summary sentences with the source sentences that support them.
+
+Every summary sentence is embedded with MiniLM and compared (cosine) with the
+document's content sentences. A passage's sources are the best-matching source
+spans of each of its sentences; its `support` is the best match of its *weakest*
+sentence, so one unsupported sentence makes the whole passage suspect.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+
+from service.embedder import Embedder
+from service.engines.base import Passage, Source
+from service.text import Document, normalize_space, split_sentences
+
+# Measured on 378 CNN/DM reference highlight sentences (goyal2022_cnn_test500, first
+# 150 articles): 3.7% of them score below 0.45 against their own article (5th
+# percentile: 0.47), while only 0.8% score above it against an unrelated article.
+DEFAULT_SUPPORT_THRESHOLD = 0.45
+
+
+def similarities(texts: Sequence[str], documents: Sequence[Document], embedder: Embedder) -> list[torch.Tensor]:
+    """Cosine of `texts[i]` against every sentence of `documents[i]`, embedded in one pass."""
+    doc_texts = [s.text for d in documents for s in d.sentences]
+    vectors = embedder.encode(list(texts) + doc_texts)
+    queries, sentences = vectors[: len(texts)], vectors[len(texts) :]
+    result, first = [], 0
+    for query, document in zip(queries, documents):
+        count = len(document.sentences)
+        result.append(sentences[first : first + count] @ query)
+        first += count
+    return result
+
+
+def ground_many(items: Sequence[tuple[Sequence[str], Document]], embedder: Embedder, top_k: int = 2) -> list[list[Passage]]:
+    """`ground` for several documents at once: all sentences are embedded in one pass."""
+    pieces = [(i, j, part) for i, (texts, _) in enumerate(items) for j, text in enumerate(texts) for part in _sentences(text)]
+    documents = [items[i][1] for i, _, _ in pieces]
+    scores = similarities([part for _, _, part in pieces], documents, embedder)
+    per_passage: dict[tuple[int, int], list[torch.Tensor]] = {}
+    for (i, j, _), row in zip(pieces, scores):
+        per_passage.setdefault((i, j), []).append(row)
+    return [
+        [_passage(text, document, per_passage[i, j], top_k) for j, text in enumerate(texts)]
+        for i, (texts, document) in enumerate(items)
+    ]
+
+
+def ground(sentences: Sequence[str], document: Document, embedder: Embedder, top_k: int = 2) -> list[Passage]:
+    """One grounded `Passage` per summary text (which may hold several sentences)."""
+    return ground_many([(sentences, document)], embedder, top_k)[0]
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.text for s in split_sentences(text)] or [text]
+
+
+def _passage(text: str, document: Document, rows: list[torch.Tensor], top_k: int) -> Passage:
+    """Sources: the top-k spans of each sentence, best first; support: the weakest sentence's best score."""
+    if not document.sentences:
+        return Passage(normalize_space(text), [], 0.0)
+    best: dict[int, float] = {}
+    for row in rows:
+        values, indices = row.topk(min(top_k, len(row)))
+        for value, index in zip(values.tolist(), indices.tolist()):
+            best[index] = max(best.get(index, -1.0), value)
+    ranked = sorted(best.items(), key=lambda item: -item[1])
+    sources = [Source(document.sentences[i].start, document.sentences[i].end, round(score, 4)) for i, score in ranked]
+    support = min(float(row.max()) for row in rows)
+    return Passage(normalize_space(text), sources, round(support, 4))

@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: serve test install eval bench
+.PHONY: serve test install eval docker-test
 
 install: $(STAMP)
 
@@ -29,3 +29,11 @@ serve: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The bundled 25-article sample: embedded engine, Lead-3 and the stored systems -> reports/eval/.
+eval: $(STAMP)
+	$(BIN)/python -m eval run --engine embedded --style both --out reports/eval
+
+# hadolint, build the image, run it and smoke-test it (a Docker engine, else podman).
+docker-test:
+	bash docker/container-test.sh

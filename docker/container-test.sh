@@ -5,7 +5,8 @@
 #
 #  1. hadolint Dockerfile prints nothing (warnings fail too)
 #  2. build the image (timed), report its size
-#  3. run it on a free port with --network host, wait for GET /readyz (timed, with a deadline)
+#  3. run it on a free port with --network host, wait for GET /readyz (timed from `run`, with
+#     a deadline; fails at once if the container exits)
 #  4. the server process runs as non-root; the image's HEALTHCHECK passes
 #  5. summarize a real scraped article over HTTP and check the answer; bad requests get
 #     JSON errors (docker/smoke_client.py)
@@ -24,6 +25,7 @@
 #   NO_CACHE=1        build without the layer cache (for measuring a cold build)
 #   LINT=0            skip hadolint
 #   READY_TIMEOUT     seconds to wait for /readyz (default 300)
+#   BAD_MODEL_TIMEOUT seconds the missing-model container may take to exit (default 90)
 #   CTR_WORK          podman route's work folder (default /var/tmp/summarizer-ctr)
 set -euo pipefail
 
@@ -40,10 +42,10 @@ die() { log "FAILED: $*"; exit 1; }
 elapsed() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-# The article: the shared scraped sample beside the repository (CI lays ../shared next to
-# the clone), else the small one shipped here. Both are about Huawei and end in "Like this:".
+# A real scraped article (about Huawei, ending in "Like this:" debris): the shared sample
+# beside the repository (CI lays ../shared next to the clone), else the repository's copy.
 ARTICLE=$REPO/../shared/samples/scraped_article_huawei.txt
-[ -f "$ARTICLE" ] || ARTICLE=$REPO/docker/sample-article.txt
+[ -f "$ARTICLE" ] || ARTICLE=$REPO/tests/samples/scraped_article_huawei.txt
 KEYWORD=Huawei
 
 # ---- engine ----
@@ -51,12 +53,18 @@ ENGINE=${CONTAINER_ENGINE:-}
 if [ -z "$ENGINE" ]; then
   if command -v docker >/dev/null && docker info >/dev/null 2>&1; then ENGINE=docker; else ENGINE=podman; fi
 fi
-build_args=(--network host)
+build_args=()
+run_args=(--network host)
 if [ "$ENGINE" = podman ]; then
   log "podman route: setting up (docker/setup-podman.sh)"
   CTR_WORK=$WORK bash "$REPO/docker/setup-podman.sh"
   export CONTAINERS_CONF=$WORK/containers.conf
-  build_args+=(--format docker --volume "$WORK/wheels:/opt/wheels:ro")
+  # docker format keeps HEALTHCHECK; the host network avoids setting up podman's; the
+  # volume brings the CPU torch wheel to the base image's PIP_FIND_LINKS.
+  build_args+=(--format docker --network host --volume "$WORK/wheels:/opt/wheels:ro")
+  # No systemd here for podman's healthcheck timers (it logs errors); step 4 runs the
+  # image's HEALTHCHECK command itself.
+  run_args+=(--no-healthcheck)
   BASE_IMAGE=${BASE_IMAGE:-localhost/pybase:latest}
   TORCH_INDEX_URL=${TORCH_INDEX_URL:-https://pypi.org/simple}
 fi
@@ -64,11 +72,10 @@ fi
 [ -z "${TORCH_INDEX_URL:-}" ] || build_args+=(--build-arg "TORCH_INDEX_URL=$TORCH_INDEX_URL")
 [ -z "${MODEL:-}" ] || build_args+=(--build-arg "MODEL=$MODEL")
 [ "${NO_CACHE:-0}" != 1 ] || build_args+=(--no-cache)
-revision=$(git -C "$REPO" rev-parse HEAD 2>/dev/null || true)
-[ -z "$revision" ] || build_args+=(--build-arg "REVISION=$revision")
 log "engine: $ENGINE ($("$ENGINE" --version))"
 
-cleanup() { "$ENGINE" rm -f "$NAME" "$NAME-badmodel" >/dev/null 2>&1 || true; }
+# One name per call: podman 4.3 removes nothing when any name given to `rm -f` is missing.
+cleanup() { for c in "$NAME" "$NAME-badmodel"; do "$ENGINE" rm -f "$c" >/dev/null 2>&1 || true; done; }
 trap cleanup EXIT
 fail_with_logs() { log "last log lines of $1:"; "$ENGINE" logs "$1" 2>&1 | tail -40 || true; die "$2"; }
 
@@ -97,7 +104,7 @@ log "built in ${build_s}s; image size $size"
 port=$(free_port)
 log "starting $NAME on port $port"
 t=$EPOCHREALTIME
-"$ENGINE" run -d --name "$NAME" --network host -e PORT="$port" "$TAG" >/dev/null
+"$ENGINE" run -d --name "$NAME" "${run_args[@]}" -e PORT="$port" "$TAG" >/dev/null
 deadline=$((SECONDS + READY_TIMEOUT))
 until curl -fsS -o /dev/null "http://127.0.0.1:$port/readyz" 2>/dev/null; do
   [ "$("$ENGINE" inspect -f '{{.State.Running}}' "$NAME")" = true ] || fail_with_logs "$NAME" "container exited before it was ready"
@@ -111,10 +118,12 @@ log "ready in ${ready_s}s"
 uid=$("$ENGINE" exec "$NAME" cat /proc/1/status | awk '/^Uid:/ { print $2 }')
 if [ -z "$uid" ] || [ "$uid" = 0 ]; then die "the server (PID 1) runs as uid '$uid'"; fi
 log "server process runs as uid $uid"
-"$ENGINE" exec "$NAME" python /usr/local/lib/healthcheck.py || fail_with_logs "$NAME" "the image's HEALTHCHECK command failed"
-"$ENGINE" image inspect --format '{{json .Config.Healthcheck}}' "$TAG" | grep -q healthcheck.py \
-  || die "the image has no HEALTHCHECK (docker format needed with podman)"
-log "HEALTHCHECK passes"
+# Run the image's own HEALTHCHECK command (["CMD", argv...]) inside the container.
+mapfile -t health_cmd < <("$ENGINE" image inspect --format '{{json .Config.Healthcheck.Test}}' "$TAG" \
+  | python3 -c 'import json, sys; t = json.load(sys.stdin) or []; print(*(t[1:] if t[:1] == ["CMD"] else []), sep="\n")')
+[ "${#health_cmd[@]}" -gt 0 ] || die "the image has no exec-form HEALTHCHECK (podman needs --format docker)"
+"$ENGINE" exec "$NAME" "${health_cmd[@]}" || fail_with_logs "$NAME" "HEALTHCHECK (${health_cmd[*]}) failed"
+log "HEALTHCHECK passes: ${health_cmd[*]}"
 
 # ---- 5. HTTP ----
 python3 "$REPO/docker/smoke_client.py" "http://127.0.0.1:$port" "$ARTICLE" "$KEYWORD" \
@@ -124,7 +133,7 @@ python3 "$REPO/docker/smoke_client.py" "http://127.0.0.1:$port" "$ARTICLE" "$KEY
 # ---- 6. missing model directory: a clear error and a stop, not a crash loop ----
 log "starting $NAME-badmodel with SUMMARIZER_MODEL=/nonexistent"
 t=$EPOCHREALTIME
-"$ENGINE" run -d --name "$NAME-badmodel" --network host -e PORT="$(free_port)" \
+"$ENGINE" run -d --name "$NAME-badmodel" "${run_args[@]}" -e PORT="$(free_port)" \
   -e SUMMARIZER_MODEL=/nonexistent "$TAG" >/dev/null
 deadline=$((SECONDS + BAD_MODEL_TIMEOUT))
 while [ "$("$ENGINE" inspect -f '{{.State.Running}}' "$NAME-badmodel")" = true ]; do
@@ -141,7 +150,8 @@ boots=$(grep -c 'Booting worker' <<<"$logs" || true)
 workers=$("$ENGINE" image inspect --format '{{range .Config.Env}}{{println .}}{{end}}' "$TAG" \
   | awk -F= '$1 == "WEB_CONCURRENCY" { print $2 }')
 [ "$boots" -le "${workers:-1}" ] || fail_with_logs "$NAME-badmodel" "workers were started $boots times (crash loop)"
-log "exited with status $code after $(elapsed "$t")s: $message"
+log "exited with status $code after $(elapsed "$t")s; its log:"
+printf '    %s\n' "${logs//$'\n'/$'\n'    }"
 
 echo
 echo "container test passed ($ENGINE)"

@@ -6,6 +6,7 @@ from typing import Sequence
 import numpy as np
 
 from eval.bootstrap import mean_ci, paired_test
+from eval.client import LIVE_STATS
 from eval.scoring import METRICS, Example
 from eval.systems import BASELINE, ENGINE, SERVICE, SystemRun
 
@@ -23,7 +24,7 @@ def system_summary(run: SystemRun, examples: Sequence[Example], indices: np.ndar
         summary[metric.key] = float(values.mean())
         intervals[metric.key] = list(mean_ci(values, indices))
     summary["ci95"] = intervals
-    summary.update({key: value for key, value in run.info.items() if key.startswith(("latency_", "throughput"))})
+    summary.update({key: run.info[key] for key in LIVE_STATS if key in run.info})
     return summary
 
 

@@ -15,8 +15,13 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from service.engines.base import Options
+
 from eval.data import Record
 from eval.systems import SERVICE, Output, SystemRun, from_bullets, from_text, styles
+
+
+LIVE_STATS = ("latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "throughput_rps")
 
 
 class ServiceError(RuntimeError):
@@ -39,7 +44,7 @@ def wait_ready(url: str, timeout: float = 60.0) -> None:
 
 
 def service_info(url: str) -> dict:
-    """The service's `GET /v1/info` (engine, model, device), or an empty dict when it has none."""
+    """The service's `GET /v1/info` (version, engine facts, limits), or an empty dict when it has none."""
     try:
         with urllib.request.urlopen(f"{url.rstrip('/')}/v1/info", timeout=10) as response:
             return json.loads(response.read())
@@ -50,8 +55,7 @@ def service_info(url: str) -> dict:
 def service_runs(
     url: str,
     records: Sequence[Record],
-    style: str,
-    max_bullets: int,
+    options: Options,
     concurrency: int = 4,
     name: str = "service",
     timeout: float = 120.0,
@@ -62,7 +66,7 @@ def service_runs(
     wait_ready(url)
 
     def call(record: Record) -> tuple[dict, float]:
-        result = _post(url, record, style, max_bullets, timeout)
+        result = _post(url, record, options, timeout)
         if progress:
             progress(1)
         return result
@@ -77,25 +81,25 @@ def service_runs(
             raise
     wall = time.perf_counter() - started
     latencies = [ms for _, ms in answers]
-    info = {"url": url, "concurrency": concurrency, "service": service_info(url), **latency_stats(latencies, wall)}
+    info = {"url": url, "concurrency": concurrency, "engine": service_info(url).get("engine", {}), **latency_stats(latencies, wall)}
     return [
-        SystemRun(f"{name}:{s}", SERVICE, [_output(body, s, ms) for body, ms in answers], info) for s in styles(style)
+        SystemRun(f"{name}:{s}", SERVICE, [_output(body, s, ms) for body, ms in answers], info) for s in styles(options.style)
     ]
 
 
 def latency_stats(latencies_ms: list[float], wall_s: float) -> dict[str, float]:
     """p50/p95/p99 latency (ms) and throughput (requests/s over the run's wall time)."""
-    p50, p95, p99 = np.percentile(latencies_ms, [50, 95, 99])
-    return {
-        "latency_p50_ms": float(p50),
-        "latency_p95_ms": float(p95),
-        "latency_p99_ms": float(p99),
-        "throughput_rps": len(latencies_ms) / wall_s,
+    percentiles = np.percentile(latencies_ms, [50, 95, 99]).tolist()
+    return dict(zip(LIVE_STATS, [*percentiles, len(latencies_ms) / wall_s]))
+
+
+def _post(url: str, record: Record, options: Options, timeout: float) -> tuple[dict, float]:
+    payload = {
+        "text": record.article,
+        "style": options.style,
+        "max_bullets": options.max_bullets,
+        "short_max_words": options.short_max_words,
     }
-
-
-def _post(url: str, record: Record, style: str, max_bullets: int, timeout: float) -> tuple[dict, float]:
-    payload = {"text": record.article, "style": style, "max_bullets": max_bullets}
     if record.title:
         payload["title"] = record.title
     request = urllib.request.Request(

@@ -6,7 +6,7 @@ from typing import Sequence
 
 from eval.aggregate import paired_rows
 from eval.bootstrap import resample
-from eval.report import paired_tables
+from eval.report import paired_table
 from eval.rundir import read_metrics, read_scores
 
 
@@ -39,8 +39,8 @@ def compare(first: Path, second: Path, pairs: Sequence[tuple[str, str]] = (), re
 def render(first: Path, second: Path, rows: list[dict], notes: list[str]) -> str:
     """Markdown: what was compared and one table of differences (run 1 minus run 2)."""
     head = [f"# Paired comparison: `{first}` − `{second}`", ""] + [f"- {note}" for note in notes]
-    labelled = [{**row, "a": f"{row['a']} (run 1)", "b": f"{row['b']} (run 2)"} for row in rows]
-    return "\n".join(head) + "\n\n" + paired_tables(labelled) + "\n"
+    table = paired_table(rows, "run 1 − run 2", lambda a, b: f"`{a}`" if a == b else f"`{a}` − `{b}`")
+    return "\n".join(head) + "\n\n" + table + "\n"
 
 
 def _notes(first: Path, second: Path, shared: int, ids_a: dict, ids_b: dict) -> list[str]:

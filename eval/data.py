@@ -78,7 +78,7 @@ def load(source: str | Path, fields_: Fields = Fields(), strict: bool = False) -
     """Load `source`: a `.csv`/`.tsv` file, `hf:NAME[:CONFIG][@SPLIT]`, or JSON Lines."""
     source = str(source)
     if source.startswith("hf:"):
-        return _load_hf(source[3:], fields_)
+        return _load_hf(source[3:], fields_, strict)
     path = Path(source)
     if not path.is_file():
         raise DataError(f"{source}: no such file")
@@ -214,7 +214,7 @@ def _maybe_list(cell: str) -> Any:
     return value if isinstance(value, list) else cell
 
 
-def _load_hf(spec: str, fields_: Fields) -> Dataset:
+def _load_hf(spec: str, fields_: Fields, strict: bool) -> Dataset:
     """`NAME[:CONFIG][@SPLIT]` (split defaults to test) through the `datasets` library."""
     try:
         import datasets
@@ -230,5 +230,5 @@ def _load_hf(spec: str, fields_: Fields) -> Dataset:
             "It must be cached locally or the Hub reachable (check HF_HUB_OFFLINE)."
         ) from None
     rows = ((i + 1, dict(row)) for i, row in enumerate(table))
-    records, skipped = _collect(rows, fields_, f"hf:{spec}", strict=False)
+    records, skipped = _collect(rows, fields_, f"hf:{spec}", strict)
     return Dataset(records, f"hf:{spec}", str(getattr(table, "_fingerprint", "")), skipped)

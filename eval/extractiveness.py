@@ -10,8 +10,9 @@ summary S and article A:
 - density     = sum(|f|^2) / |S|     average length of the fragment each word is in
 - compression = |A| / |S|            article words per summary word
 
-Novel n-gram rate: the percentage of the summary's n-grams (with repeats) that never
-occur in the article.
+Novel n-gram rate: the percentage of the summary's n-grams (with repeats, within
+sentences, so that two copied sentences put side by side add nothing novel) that
+never occur in the article.
 """
 from __future__ import annotations
 
@@ -62,9 +63,10 @@ class ArticleIndex:
         return length
 
 
-def extractiveness(index: ArticleIndex, summary: str) -> dict[str, float]:
-    """Coverage, density, compression and novel n-gram rates (%) of one summary."""
-    words = tokens(summary)
+def extractiveness(index: ArticleIndex, sentences: list[str]) -> dict[str, float]:
+    """Coverage, density, compression and novel n-gram rates (%) of one sentence-split summary."""
+    split = [tokens(sentence) for sentence in sentences]
+    words = [word for sentence in split for word in sentence]
     size = max(len(words), 1)
     lengths = [len(f) for f in index.fragments(words)]
     scores = {
@@ -73,7 +75,7 @@ def extractiveness(index: ArticleIndex, summary: str) -> dict[str, float]:
         "compression": len(index.tokens) / size,
     }
     for n in NOVEL_N:
-        grams = _ngrams(words, n)
+        grams = [gram for sentence in split for gram in _ngrams(sentence, n)]
         novel = sum(gram not in index.ngrams[n] for gram in grams)
         scores[f"novel{n}"] = 100 * novel / len(grams) if grams else 0.0
     return scores

@@ -1,6 +1,7 @@
 """One evaluation run, start to finish: load data, run systems, score, write the run directory."""
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -8,20 +9,24 @@ from typing import Sequence
 
 from tqdm import tqdm
 
+from service.config import Settings
 from service.embedder import Embedder
 from service.engines.base import Options
 
 from eval import report
 from eval.aggregate import focus_systems, paired_rows, system_summary
 from eval.bootstrap import resample
-from eval.client import service_runs
-from eval.data import BUNDLED_SAMPLE, DataError, Fields, Record, load, select
+from eval.client import LIVE_STATS, service_runs
+from eval.data import BUNDLED_SAMPLE, DataError, Dataset, Fields, Record, load, select
 from eval.plots import draw_all
 from eval.rundir import write_metrics, write_predictions
 from eval.runinfo import git_commit, now, versions
 from eval.scoring import Scorer
 from eval.semantic import SentenceVectors
 from eval.systems import SystemRun, engine_runs, is_lead, lead_run, load_engine, stored_runs
+
+
+_SERVICE = Settings()  # engines are scored with the service's default options unless told otherwise
 
 
 @dataclass(frozen=True)
@@ -38,8 +43,8 @@ class RunConfig:
     name: str = "service"
     concurrency: int = 4
     style: str = "bullets"
-    max_bullets: int = 3
-    short_words: int = 60
+    max_bullets: int = _SERVICE.default_max_bullets
+    short_words: int = _SERVICE.default_short_words
     lead: int = 3
     stored: tuple[str, ...] | None = None  # None: all stored systems
     limit: int | None = None
@@ -60,11 +65,11 @@ def run(cfg: RunConfig) -> dict:
     started, clock = now(), time.perf_counter()
     dataset = load(cfg.data, cfg.fields, cfg.strict)
     for message in dataset.skipped:
-        tqdm.write(f"skipped {message}")
+        tqdm.write(f"skipped {message}", file=sys.stderr)
     records = select(dataset.records, cfg.limit, cfg.seed)
     _check_references(records)
     systems = _run_systems(records, cfg)
-    embedder = Embedder()
+    embedder = Embedder(batch_size=64)  # bulk scoring: large batches beat the service's latency-friendly default
     scorer = Scorer(records, SentenceVectors(embedder), cfg.support_threshold)
     with _bar(scorer.queue(systems.runs), "embedding sentences") as bar:
         scorer.vectors.encode_pending(bar.update)
@@ -106,11 +111,13 @@ def _run_systems(records: Sequence[Record], cfg: RunConfig) -> _Systems:
             found.runs += engine_runs(engine, name, records, options, cfg.batch_size, bar.update)
     if cfg.url:
         with _bar(len(records), cfg.url) as bar:
-            found.runs += service_runs(cfg.url, records, cfg.style, cfg.max_bullets, cfg.concurrency, cfg.name, progress=bar.update)
+            found.runs += service_runs(cfg.url, records, options, cfg.concurrency, cfg.name, progress=bar.update)
     lead = f"lead-{cfg.lead}"
     if cfg.lead and lead not in cfg.engines:
         found.runs.append(lead_run(lead, records))
     stored, found.left_out = stored_runs(records, cfg.stored)
+    for note in found.left_out:
+        tqdm.write(f"not scored: {note}", file=sys.stderr)
     found.runs += stored
     names = [r.name for r in found.runs]
     clash = sorted({n for n in names if names.count(n) > 1})
@@ -119,7 +126,7 @@ def _run_systems(records: Sequence[Record], cfg: RunConfig) -> _Systems:
     return found
 
 
-def _config(cfg: RunConfig, dataset, records: Sequence[Record], systems: _Systems, embedder: Embedder, started: str) -> dict:
+def _config(cfg: RunConfig, dataset: Dataset, records: Sequence[Record], systems: _Systems, embedder: Embedder, started: str) -> dict:
     ref_counts = sorted({len(r.references) for r in records})
     args = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()}
     return {
@@ -133,8 +140,8 @@ def _config(cfg: RunConfig, dataset, records: Sequence[Record], systems: _System
             "references": "–".join(str(n) for n in (ref_counts[0], ref_counts[-1])) if len(ref_counts) > 1 else ref_counts[0],
             "skipped": dataset.skipped,
         },
-        "systems": {r.name: {"kind": r.kind, **{k: v for k, v in r.info.items() if not k.startswith(("latency_", "throughput"))}} for r in systems.runs},
-        "engines": {r.name.split(":")[0]: _engine_line(r.info) for r in systems.runs if "engine" in r.info or "service" in r.info},
+        "systems": {r.name: {"kind": r.kind, **{k: v for k, v in r.info.items() if k not in LIVE_STATS}} for r in systems.runs},
+        "engines": {r.name.split(":")[0]: _engine_line(r.info) for r in systems.runs if "engine" in r.info},
         "style": cfg.style,
         "max_bullets": cfg.max_bullets,
         "short_words": cfg.short_words,
@@ -143,7 +150,7 @@ def _config(cfg: RunConfig, dataset, records: Sequence[Record], systems: _System
         "scoring": {
             "rouge": "rouge-score, Porter stemmer, F1 x 100, rougeLsum on one sentence per line",
             "multi_reference": "best reference = highest ROUGE-1 F1; all ROUGE variants against it",
-            "embedder": f"MiniLM all-MiniLM-L6-v2 ({embedder.dtype})",
+            "embedder": f"MiniLM all-MiniLM-L6-v2 ({str(embedder.dtype).removeprefix('torch.')})",
             "support_threshold": cfg.support_threshold,
             "resamples": cfg.resamples,
             "seed": cfg.seed,
@@ -156,8 +163,7 @@ def _config(cfg: RunConfig, dataset, records: Sequence[Record], systems: _System
 
 def _engine_line(info: dict) -> dict:
     """The few facts about an engine or service worth a line in the report."""
-    facts = info.get("engine") or info.get("service") or {}
-    line = {k: facts[k] for k in ("engine", "name", "family", "model", "device", "dtype") if k in facts}
+    line = {k: v for k, v in info["engine"].items() if k in ("engine", "family", "model", "device", "dtype")}
     if "seconds_per_article" in info:
         line["seconds per article"] = round(info["seconds_per_article"], 3)
     if "url" in info:
@@ -166,5 +172,6 @@ def _engine_line(info: dict) -> dict:
 
 
 def _bar(total: int, label: str) -> tqdm:
-    """A progress bar on stderr, shown when it is a terminal."""
-    return tqdm(total=total, desc=label, unit="", disable=None, leave=False)
+    """A progress bar on stderr for long runs (from 50 items); sparse updates when stderr is a log file."""
+    tty = sys.stderr.isatty()
+    return tqdm(total=total, desc=label, disable=total < 50, mininterval=0.5 if tty else 30)

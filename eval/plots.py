@@ -36,27 +36,43 @@ def distributions(path: Path, names: Sequence[str], scored: dict[str, Sequence[E
     fig, axes = plt.subplots(1, len(keys), figsize=(4 * len(keys), 1.2 + 0.45 * len(names)), sharey=True, squeeze=False)
     for ax, key in zip(axes[0], keys):
         data = [metric_values(scored[name], key) for name in names]
-        ax.boxplot(data, vert=False, showmeans=True, widths=0.6, flierprops={"markersize": 2, "alpha": 0.4})
+        ax.boxplot(data, orientation="horizontal", showmeans=True, widths=0.6, flierprops={"markersize": 2, "alpha": 0.4})
         ax.set_title(BY_KEY[key].label)
         ax.grid(axis="x", alpha=0.3)
     axes[0][0].set_yticks(range(1, len(names) + 1), names)
     axes[0][0].invert_yaxis()
+    fig.suptitle("box: middle half of the articles, line: median, triangle: mean", fontsize=9, y=1.0)
     _save(fig, path)
 
 
 def score_vs_length(path: Path, names: Sequence[str], scored: dict[str, Sequence[Example]], key: str) -> None:
-    """Each summary as a dot (summary words, score); the large dot is the system's mean."""
+    """Per system: faint dots per summary, a line through the mean score of each 10-word length bin, a large mean dot."""
     fig, ax = plt.subplots(figsize=(8, 5.5))
-    colors = plt.get_cmap("tab20")(np.linspace(0, 1, max(len(names), 2)))
-    for name, color in zip(names, colors):
+    palette = plt.get_cmap("tab10" if len(names) <= 10 else "tab20")
+    for i, name in enumerate(names):
+        color = palette(i % palette.N)
         words, values = metric_values(scored[name], "words"), metric_values(scored[name], key)
-        ax.scatter(words, values, s=8, alpha=0.35, color=color)
+        ax.scatter(words, values, s=5, alpha=0.12, color=color)
+        centers, means = _binned_means(words, values)
+        ax.plot(centers, means, color=color, linewidth=1.6)
         ax.scatter([words.mean()], [values.mean()], s=90, color=color, edgecolor="black", label=name, zorder=3)
     ax.set_xlabel("summary length (words)")
     ax.set_ylabel(BY_KEY[key].label)
+    ax.set_title("Lines: mean per 10-word length bin (bins with at least 5 summaries)", fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
     _save(fig, path)
+
+
+def _binned_means(x: np.ndarray, y: np.ndarray, width: float = 10, minimum: int = 5) -> tuple[list[float], list[float]]:
+    bins = np.floor(x / width)
+    centers, means = [], []
+    for b in np.unique(bins):
+        inside = bins == b
+        if inside.sum() >= minimum:
+            centers.append((b + 0.5) * width)
+            means.append(float(y[inside].mean()))
+    return centers, means
 
 
 def metric_bars(path: Path, systems: dict, keys: Sequence[str]) -> None:
@@ -70,9 +86,9 @@ def metric_bars(path: Path, systems: dict, keys: Sequence[str]) -> None:
         colors = ["#1f4e79" if i == best else "#8fb3d9" for i in range(len(names))]
         ax.barh(range(len(names)), means, xerr=[means - low, high - means], color=colors, capsize=3)
         for i, mean in enumerate(means):
-            ax.text(mean, i, f" {mean:.{BY_KEY[key].digits}f}", va="center", ha="left", fontsize=8)
+            ax.text(high[i], i, f"  {mean:.{BY_KEY[key].digits}f}", va="center", ha="left", fontsize=8)
         ax.set_title(BY_KEY[key].label)
-        ax.set_xlim(0, high.max() * 1.18)
+        ax.set_xlim(0, high.max() * 1.25)
         ax.grid(axis="x", alpha=0.3)
     axes[0][0].set_yticks(range(len(names)), names)
     axes[0][0].invert_yaxis()

@@ -1,7 +1,7 @@
 """`report.md`: tables people can read, built from the `metrics.json` content alone."""
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 from eval.aggregate import PAIRED_METRICS
 from eval.scoring import BY_KEY
@@ -92,16 +92,20 @@ def _latency_table(live: dict) -> str:
 
 def paired_tables(paired: list[dict]) -> str:
     """One table per system `a`: its difference from each system `b`, per metric."""
-    tables = []
-    for a in dict.fromkeys(row["a"] for row in paired):
-        rows_a = [row for row in paired if row["a"] == a]
-        keys = [k for k in PAIRED_METRICS if any(row["metric"] == k for row in rows_a)]
-        rows = [[f"`{a}` vs", *(f"Δ {BY_KEY[k].label}" for k in keys)]]
-        for b in dict.fromkeys(row["b"] for row in rows_a):
-            by_metric = {row["metric"]: row for row in rows_a if row["b"] == b}
-            rows.append([f"`{b}`", *(_difference(by_metric.get(k)) for k in keys)])
-        tables.append(_markdown(rows, numeric_from=1))
-    return "\n\n".join(tables)
+    groups = dict.fromkeys(row["a"] for row in paired)
+    return "\n\n".join(
+        paired_table([row for row in paired if row["a"] == a], f"`{a}` vs", lambda _, b: f"`{b}`") for a in groups
+    )
+
+
+def paired_table(rows: list[dict], corner: str, label: Callable[[str, str], str]) -> str:
+    """A row per (a, b) pair, a column per metric; `label(a, b)` names the row."""
+    keys = [k for k in PAIRED_METRICS if any(row["metric"] == k for row in rows)]
+    table = [[corner, *(f"Δ {BY_KEY[k].label}" for k in keys)]]
+    for a, b in dict.fromkeys((row["a"], row["b"]) for row in rows):
+        by_metric = {row["metric"]: row for row in rows if (row["a"], row["b"]) == (a, b)}
+        table.append([label(a, b), *(_difference(by_metric.get(k)) for k in keys)])
+    return _markdown(table, numeric_from=1)
 
 
 def _difference(row: dict | None) -> str:
@@ -109,11 +113,11 @@ def _difference(row: dict | None) -> str:
         return ""
     low, high = row["ci95"]
     mark = "†" if row["significant"] else ""
-    return f"{row['diff']:+.2f}{mark} [{low:+.2f}, {high:+.2f}] p={_p(row['p'])}"
+    return f"{row['diff']:+.2f}{mark} [{low:+.2f}, {high:+.2f}] {_p(row['p'])}"
 
 
 def _p(p: float) -> str:
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
+    return "p<0.001" if p < 0.001 else f"p={p:.3f}"
 
 
 def _method(config: dict) -> list[str]:

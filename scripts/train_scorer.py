@@ -29,7 +29,7 @@ from sklearn.linear_model import LogisticRegression
 from service.embedder import Embedder
 from service.engines.base import Options
 from service.engines.extractive import FEATURES, SCORER_PATH, ExtractiveEngine, Scorer, _candidates, sentence_features
-from service.text import prepare, split_reference
+from service.text import Sentence, prepare, split_reference
 
 TRAIN_FILES = ("frank_cnndm.jsonl", "summeval_cnndm.jsonl", "realsumm_cnndm.jsonl")
 TEST_FILE = "goyal2022_cnn_test500.jsonl"
@@ -72,7 +72,7 @@ def oracle(sentences: list[str], reference: str, size: int = 3) -> set[int]:
 
 @dataclasses.dataclass
 class Example:
-    sentences: list
+    sentences: list[Sentence]
     embeddings: torch.Tensor
     features: torch.Tensor
     reference: str

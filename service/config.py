@@ -22,6 +22,7 @@ class Settings:
     engine: str = ""  # "embedded" or "abstractive"; empty: abstractive when a model is set
     model: str | None = None
     embedding_model: str | None = None
+    embedding_layers: int = 2  # MiniLM blocks used by the extractive engine; 0: all 6
     device: str = "auto"
     dtype: str = "auto"
     torch_threads: int = 0
@@ -37,7 +38,7 @@ class Settings:
     max_input_tokens: int = 0  # 0: the model's window (decoder-only models: at most 4096)
     max_chunks: int = 8
     chunk_overlap: int = 1  # sentences shared by consecutive chunks
-    generate_batch: int = 8
+    generate_batch: int = 0  # sequences per generate() call; 0: 32 on CUDA, 8 on CPU
     generation: str = ""  # JSON presets per style, e.g. {"short": {"num_beams": 2}, "bullets": {...}}
     # 3.7% of CNN/DM reference highlight sentences score below 0.45 against their own
     # article (5th percentile 0.47); 0.8% score above it against an unrelated article.
@@ -74,6 +75,7 @@ ENV: dict[str, str] = {
     "engine": "SUMMARIZER_ENGINE",
     "model": "SUMMARIZER_MODEL",
     "embedding_model": "SUMMARIZER_EMBEDDING_MODEL",
+    "embedding_layers": "SUMMARIZER_EMBEDDING_LAYERS",
     "device": "SUMMARIZER_DEVICE",
     "dtype": "SUMMARIZER_DTYPE",
     "torch_threads": "SUMMARIZER_TORCH_THREADS",

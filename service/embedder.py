@@ -31,16 +31,24 @@ def cpu_has_bf16() -> bool:
 
 
 class Embedder:
-    """Encodes sentences into L2-normalised 384-d vectors (mean pooling)."""
+    """Encodes sentences into L2-normalised 384-d vectors (mean pooling).
 
-    def __init__(self, path: str | Path | None = None, device: str = "cpu", max_tokens: int = 128, batch_size: int = 8):
+    `layers` > 0 keeps only the first transformer blocks (a speed/quality knob used by
+    the extractive engine); 0 keeps the whole model.
+    """
+
+    def __init__(self, path: str | Path | None = None, device: str = "cpu", max_tokens: int = 128, batch_size: int = 0, layers: int = 0):
         self.path = Path(path) if path else default_model_path()
         self.device = torch.device(device)
         self.max_tokens = max_tokens
-        self.batch_size = batch_size
+        # Small length-sorted batches keep CPU padding low; a GPU wants large ones.
+        self.batch_size = batch_size or (256 if self.device.type == "cuda" else 8)
         self.tokenizer = AutoTokenizer.from_pretrained(self.path, local_files_only=True)
         self.dtype = torch.bfloat16 if self.device.type == "cuda" or cpu_has_bf16() else torch.float32
         self.model = AutoModel.from_pretrained(self.path, local_files_only=True, dtype=self.dtype).to(self.device).eval()
+        if layers:  # keep only the first `layers` transformer blocks: faster, coarser vectors
+            self.model.encoder.layer = self.model.encoder.layer[:layers]
+        self.layers = len(self.model.encoder.layer)
         self._lock = threading.Lock()
 
     def encode(self, texts: Sequence[str]) -> torch.Tensor:

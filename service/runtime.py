@@ -1,6 +1,7 @@
 """The loaded engine of one worker: readiness, metrics and (optionally) the batcher."""
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -32,6 +33,7 @@ class Runtime:
     batcher: Batcher | None = None
     load_seconds: float = 0.0
     info: dict = field(default_factory=dict)
+    _unbatched: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def start(cls, settings: Settings, engine: Engine | None = None) -> "Runtime":
@@ -51,7 +53,8 @@ class Runtime:
         return self.batcher is None or self.batcher.alive
 
     def summarize(self, job: Job, disconnected: Callable[[], bool] = lambda: False) -> Summary:
-        """Summarize one job, through the batcher when batching is on."""
+        """Summarize one job: through the batcher, or one request at a time when batching is off."""
         if self.batcher is None:
-            return self.engine.summarize([job])[0]
+            with self._unbatched:
+                return self.engine.summarize([job])[0]
         return self.batcher.submit(job, self.settings.request_timeout_s, disconnected)

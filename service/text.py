@@ -114,7 +114,7 @@ def split_sentences(text: str, offset: int = 0) -> list[Sentence]:
 def split_reference(text: str) -> list[str]:
     """Split a reference summary into sentences, undoing CNN/DM " . " joins and `<q>`."""
     text = text.replace("<q>", "\n").replace("<n>", "\n")
-    text = re.sub(r"\s+\.(\s+(?=[A-Z0-9\"'‘“(])|\s*$)", ".\n", text)
+    text = re.sub(r"\s+\.(\s+(?=[^\s,;:)\]])|\s*$)", ".\n", text)
     return [normalize_space(s.text) for s in split_sentences(text)]
 
 

@@ -53,3 +53,14 @@ def test_noise_alone_is_not_significant():
     a, b = rng.normal(30, 5, 100), rng.normal(30, 5, 100)
     result = paired_test(a, b, resample(100, 1000))
     assert result.p > 0.05
+
+
+def test_p_value_agrees_with_the_interval():
+    rng = np.random.default_rng(4)
+    indices = resample(80, 1000, seed=5)
+    disagreements = 0
+    for shift in np.linspace(0, 1.5, 60):
+        a = rng.normal(30, 3, 80)
+        result = paired_test(a + rng.normal(shift, 2, 80), a, indices)
+        disagreements += (result.p < 0.05) != result.significant
+    assert disagreements <= 2

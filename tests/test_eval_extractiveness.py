@@ -31,7 +31,7 @@ def paper_fragments(article: list[str], summary: list[str]) -> list[list[str]]:
 
 def test_hand_computed_case():
     index = ArticleIndex("The cat sat on the mat.")
-    scores = extractiveness(index, "The cat lay on the mat.")
+    scores = extractiveness(index, ["The cat lay on the mat."])
     # fragments: [the cat], [on the mat]; "lay" is novel
     assert index.fragments(tokens("The cat lay on the mat.")) == [["the", "cat"], ["on", "the", "mat"]]
     assert scores["coverage"] == pytest.approx(5 / 6)
@@ -44,11 +44,19 @@ def test_hand_computed_case():
 
 def test_copied_sentence_is_one_fragment():
     article = "Officials said the bridge will reopen in May. Traffic is diverted until then."
-    scores = extractiveness(ArticleIndex(article), "Traffic is diverted until then.")
+    scores = extractiveness(ArticleIndex(article), ["Traffic is diverted until then."])
     assert scores["coverage"] == 1.0
     assert scores["density"] == 5.0
     assert scores["compression"] == pytest.approx(13 / 5)
     assert scores["novel1"] == scores["novel2"] == scores["novel3"] == 0.0
+
+
+def test_copied_sentences_out_of_order_have_no_novel_ngrams():
+    article = "Rain fell all day. Rivers rose fast. Roads were closed."
+    scores = extractiveness(ArticleIndex(article), ["Roads were closed.", "Rain fell all day."])
+    assert scores["novel2"] == scores["novel3"] == 0.0  # "closed rain" spans two sentences: not counted
+    assert scores["coverage"] == 1.0
+    assert scores["density"] == pytest.approx((3 * 3 + 4 * 4) / 7)
 
 
 def test_tokenized_and_raw_text_give_the_same_tokens():
@@ -66,5 +74,5 @@ def test_matches_the_papers_algorithm_on_random_texts():
 
 
 def test_empty_summary_scores_zero_instead_of_failing():
-    scores = extractiveness(ArticleIndex("Some article text here."), "")
+    scores = extractiveness(ArticleIndex("Some article text here."), [])
     assert scores["coverage"] == scores["density"] == scores["novel1"] == 0.0

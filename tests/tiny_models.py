@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import random
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import torch
 from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, processors
@@ -100,7 +101,7 @@ def build_bart(directory: Path, *, periods: bool = True, steps: int = 80, window
         pad_token_id=0, eos_token_id=1, bos_token_id=3, decoder_start_token_id=1, forced_eos_token_id=1,
     )
     model = _seeded(BartForConditionalGeneration, config)
-    _teach_seq2seq(model, tokenizer, "", steps, window)
+    _teach(model, steps, partial(_seq2seq_batch, tokenizer, "", window))
     return _save(directory, model, tokenizer)
 
 
@@ -113,7 +114,7 @@ def build_t5(directory: Path, *, task_prefix: bool = True, steps: int = 80, wind
         pad_token_id=0, eos_token_id=1, decoder_start_token_id=0, n_positions=window, **prefix,
     )
     model = _seeded(T5ForConditionalGeneration, config)
-    _teach_seq2seq(model, tokenizer, "summarize: ", steps, window)
+    _teach(model, steps, partial(_seq2seq_batch, tokenizer, "summarize: ", window))
     return _save(directory, model, tokenizer)
 
 
@@ -129,7 +130,7 @@ def build_chat(directory: Path, *, template: bool = True, steps: int = 60, windo
     )
     model = _seeded(LlamaForCausalLM, config)
     if template:
-        _teach_chat(model, tokenizer, steps)
+        _teach(model, steps, partial(_chat_batch, tokenizer))
     return _save(directory, model, tokenizer)
 
 
@@ -157,42 +158,37 @@ def _examples(count: int, seed: int = 0) -> list[tuple[str, list[str]]]:
     return [(" ".join(sentences[i : i + 5]), sentences[i : i + 2]) for i in starts]
 
 
-def _teach_seq2seq(model: PreTrainedModel, tokenizer, prefix: str, steps: int, window: int) -> None:
+def _teach(model: PreTrainedModel, steps: int, batch_for: Callable[[int], dict]) -> None:
+    """A few AdamW steps on `batch_for(step)` (forward arguments, labels included)."""
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
     model.train()
     with one_thread():
         for step in range(steps):
-            _seq2seq_step(model, tokenizer, optimizer, prefix, step, window)
-    model.eval()
-
-
-def _seq2seq_step(model: PreTrainedModel, tokenizer, optimizer, prefix: str, step: int, window: int) -> None:
-    pairs = _examples(8, seed=step)
-    batch = tokenizer([prefix + src for src, _ in pairs], padding=True, truncation=True, max_length=window, return_tensors="pt")
-    labels = tokenizer([" ".join(lead) for _, lead in pairs], padding=True, return_tensors="pt")["input_ids"]
-    labels[labels == tokenizer.pad_token_id] = -100
-    model(**batch, labels=labels).loss.backward()
-    optimizer.step()
-    optimizer.zero_grad()
-
-
-def _teach_chat(model: PreTrainedModel, tokenizer, steps: int) -> None:
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
-    model.train()
-    with one_thread():
-        for step in range(steps):
-            rows = [_chat_example(tokenizer, src, lead) for src, lead in _examples(8, seed=step)]
-            width = max(len(ids) for ids, _ in rows)
-            ids = torch.tensor([ids + [tokenizer.pad_token_id] * (width - len(ids)) for ids, _ in rows])
-            labels = torch.tensor([labels + [-100] * (width - len(labels)) for _, labels in rows])
-            model(input_ids=ids, attention_mask=ids != tokenizer.pad_token_id, labels=labels).loss.backward()
+            model(**batch_for(step)).loss.backward()
             optimizer.step()
             optimizer.zero_grad()
     model.eval()
 
 
+def _seq2seq_batch(tokenizer, prefix: str, window: int, step: int) -> dict:
+    pairs = _examples(8, seed=step)
+    batch = tokenizer([prefix + src for src, _ in pairs], padding=True, truncation=True, max_length=window, return_tensors="pt")
+    labels = tokenizer([" ".join(lead) for _, lead in pairs], padding=True, return_tensors="pt")["input_ids"]
+    labels[labels == tokenizer.pad_token_id] = -100
+    return {**batch, "labels": labels}
+
+
+def _chat_batch(tokenizer, step: int) -> dict:
+    rows = [_chat_example(tokenizer, src, lead) for src, lead in _examples(8, seed=step)]
+    width = max(len(ids) for ids, _ in rows)
+    ids = torch.tensor([ids + [tokenizer.pad_token_id] * (width - len(ids)) for ids, _ in rows])
+    labels = torch.tensor([labels + [-100] * (width - len(labels)) for _, labels in rows])
+    return {"input_ids": ids, "attention_mask": ids != tokenizer.pad_token_id, "labels": labels}
+
+
 def _chat_example(tokenizer, source: str, lead: list[str]) -> tuple[list[int], list[int]]:
-    messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": PROMPTS["bullets"].format(bullets="3 to 5") + f"\n\n{source}"}]
+    instruction = PROMPTS["bullets"].format(bullets="3 to 5")
+    messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": f"{instruction}\n\n{source}"}]
     prompt = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
     prompt_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
     answer_ids = tokenizer("\n".join(f"- {s}" for s in lead), add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]

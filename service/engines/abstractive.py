@@ -137,9 +137,11 @@ class AbstractiveEngine:
         for i, request, output in zip(owners, requests, self.generator.generate(requests)):
             if request.kind == "short":
                 drafts[i].short = short_text(output, request.max_words, self.generator.is_chat)
+                missing = drafts[i].short is None
             else:
                 drafts[i].bullets = bullet_texts(output, request.max_bullets, self.generator.is_chat) or None
-            if (drafts[i].short if request.kind == "short" else drafts[i].bullets) is None:
+                missing = drafts[i].bullets is None
+            if missing:
                 fallbacks.append((i, request, output.text))
         self._fall_back(jobs, drafts, fallbacks)
         return drafts
@@ -152,22 +154,28 @@ class AbstractiveEngine:
             sentence = _closest_fitting(document, scores.tolist(), request.max_words if request.kind == "short" else None)
             if request.kind == "short":
                 drafts[i].short = sentence
-                drafts[i].warnings.append(f"short: the model wrote no complete sentence within {request.max_words} words; the closest source sentence is returned instead")
+                problem = f"short: the model wrote no complete sentence within {request.max_words} words"
             else:
                 drafts[i].bullets = [sentence]
-                drafts[i].warnings.append("bullets: the model wrote no complete sentence; the closest source sentence is returned instead")
+                problem = "bullets: the model wrote no complete sentence"
+            drafts[i].warnings.append(f"{problem}; the closest source sentence is returned instead")
 
     def _fill(self, summary: Summary, draft: _Draft, passages: list[Passage]) -> None:
+        """Grounded passages into the summary; passages below the support threshold are flagged."""
         summary.warnings += draft.warnings
         if draft.short is not None:
             summary.short, passages = passages[0], passages[1:]
-            if _weak(summary.short, self.support_threshold):
-                summary.warnings.append(f"short: support {summary.short.support:.2f} is below {self.support_threshold:.2f}; it may not be stated in the article")
+            self._flag(summary, "short", summary.short)
         if draft.bullets is not None:
             summary.bullets = passages
             for number, bullet in enumerate(passages, 1):
-                if _weak(bullet, self.support_threshold):
-                    summary.warnings.append(f"bullet {number}: support {bullet.support:.2f} is below {self.support_threshold:.2f}; it may not be stated in the article")
+                self._flag(summary, f"bullet {number}", bullet)
+
+    def _flag(self, summary: Summary, label: str, passage: Passage) -> None:
+        if passage.support is not None and passage.support < self.support_threshold:
+            summary.warnings.append(
+                f"{label}: support {passage.support:.2f} is below {self.support_threshold:.2f}; it may not be stated in the article"
+            )
 
 
 # -- output cleaning (pure functions) ---------------------------------------------------------
@@ -184,7 +192,7 @@ def complete_sentences(output: Generated) -> list[str]:
 def short_text(output: Generated, max_words: int, is_chat: bool) -> str | None:
     """The leading complete sentences (at most two) that fit in `max_words`; None when none does."""
     if is_chat:
-        output = Generated(" ".join(_LIST_MARKER.sub("", line) for line in output.text.splitlines()), output.finished)
+        output = Generated(" ".join(_clean_item(line) for line in output.text.splitlines()), output.finished)
     chosen: list[str] = []
     for sentence in complete_sentences(output)[:SHORT_SENTENCES]:
         if count_words(" ".join(chosen + [sentence])) > max_words:
@@ -206,7 +214,7 @@ def bullet_texts(output: Generated, max_bullets: int, is_chat: bool) -> list[str
 def parse_list(output: Generated) -> list[str]:
     """Items of a bulleted or numbered list; preamble lines and an item cut off by the limit are dropped."""
     lines = [line for line in output.text.splitlines() if line.strip()]
-    items = [normalize_space(_EMPHASIS.sub("", _LIST_MARKER.sub("", line))) for line in lines if _LIST_MARKER.match(line)]
+    items = [_clean_item(line) for line in lines if _LIST_MARKER.match(line)]
     items = [item for item in items if _WORDLIKE.search(item)]
     cut = not output.finished and lines and _LIST_MARKER.match(lines[-1])
     if items and cut and not _is_complete(items[-1]):
@@ -214,8 +222,12 @@ def parse_list(output: Generated) -> list[str]:
     return items
 
 
+def _clean_item(line: str) -> str:
+    """A chat line without its label ("Summary:"), list marker and emphasis."""
+    return normalize_space(_EMPHASIS.sub("", _LIST_MARKER.sub("", _LABEL.sub("", line))))
+
+
 def _sentences(text: str) -> list[str]:
-    text = _LABEL.sub("", text)
     return [normalize_space(s.text) for s in split_sentences(text) if _WORDLIKE.search(s.text)]
 
 
@@ -240,7 +252,3 @@ def _closest_fitting(document: Document, scores: list[float], max_words: int | N
 
 def _passages(draft: _Draft) -> list[str]:
     return ([draft.short] if draft.short is not None else []) + (draft.bullets or [])
-
-
-def _weak(passage: Passage, threshold: float) -> bool:
-    return passage.support is not None and passage.support < threshold

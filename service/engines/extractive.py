@@ -59,7 +59,7 @@ class ExtractiveEngine:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "ExtractiveEngine":
-        return cls(Embedder(settings.embedding_model), Scorer.load())
+        return cls(Embedder(settings.embedding_model, layers=settings.embedding_layers), Scorer.load())
 
     def info(self) -> dict:
         return {
@@ -69,6 +69,7 @@ class ExtractiveEngine:
             "path": str(self.embedder.path),
             "device": str(self.embedder.device),
             "dtype": str(self.embedder.dtype).removeprefix("torch."),
+            "embedding_layers": self.embedder.layers,
             "max_input_tokens_per_sentence": self.embedder.max_tokens,
             "max_candidate_sentences": self.scorer.max_candidates,
         }

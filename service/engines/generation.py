@@ -54,8 +54,10 @@ FAMILY_PRESETS: dict[str, dict[str, dict]] = {
 }
 TASK_PREFIXES = {"t5": "summarize: "}
 CHAT_MAX_INPUT_TOKENS = 4096
+DEFAULT_BATCH = {"cuda": 32, "cpu": 8}
 FALLBACK_WINDOW = {"t5": 512}
 TOKENS_PER_BULLET = 48
+API_MAX_SHORT_WORDS, API_MAX_BULLETS = 200, 10  # the largest answer a request can ask a chat model for
 _SAMPLE = "The city council approved the new budget on Monday after a long debate about school funding, road repairs and taxes."
 _THINK = re.compile(r"<think>.*?(</think>|$)", re.DOTALL)
 
@@ -165,12 +167,12 @@ def family_of(config: PretrainedConfig) -> str:
 class Generator:
     """A loaded model and tokenizer; turns `Request`s into `Generated` outputs in batches."""
 
-    def __init__(self, name: str, device: str = "auto", dtype: str = "auto", presets: str = "", batch_size: int = 8, max_input_tokens: int = 0):
+    def __init__(self, name: str, device: str = "auto", dtype: str = "auto", presets: str = "", batch_size: int = 0, max_input_tokens: int = 0):
         self.name = name
         self.path = resolve_model_path(name)
         self.device = pick_device(device)
         self.dtype = pick_dtype(dtype, self.device)
-        self.batch_size = max(1, batch_size)
+        self.batch_size = batch_size or DEFAULT_BATCH.get(self.device.type, 8)
         self.config = _load(AutoConfig, self.path)
         self.family = family_of(self.config)
         self.tokenizer = _load(AutoTokenizer, self.path)
@@ -183,11 +185,14 @@ class Generator:
         self.model.generation_config.max_length = self.model.generation_config.min_length = None
         self.prefix = self._task_prefix()
         self.window = self._window(max_input_tokens)
+        decoder_positions = None if self.is_chat else getattr(self.config, "max_position_embeddings", None)
+        self.max_output_tokens = decoder_positions - 1 if decoder_positions else self.window
         self.tokens_per_word = max(1.0, len(self._ids(_SAMPLE)) / len(_SAMPLE.split()))
         self.presets = self._presets(parse_presets(presets))
         self.eos_ids = self._eos_ids()
         self.input_budget = self._input_budget()
-        self._lock = threading.Lock()
+        self._tokenizer_lock = threading.Lock()  # padding/truncation settings are backend state
+        self._model_lock = threading.Lock()
 
     # -- public ---------------------------------------------------------------------
 
@@ -195,16 +200,23 @@ class Generator:
         """Tokens of each text alone, without special tokens."""
         if not texts:
             return []
-        return [len(ids) for ids in self.tokenizer(list(texts), add_special_tokens=False)["input_ids"]]
+        with self._tokenizer_lock:
+            encoded = self.tokenizer(list(texts), add_special_tokens=False)["input_ids"]
+        return [len(ids) for ids in encoded]
 
     def max_new_tokens(self, request: Request) -> int:
-        """The preset's limit, or one derived from the request's size in words (short) or bullets."""
+        """The preset's limit, or one derived from the request's size in words (short) or bullets.
+
+        Never more than a seq2seq decoder has positions for.
+        """
         preset = self.presets[request.kind]
         if "max_new_tokens" in preset:
-            return int(preset["max_new_tokens"])
-        if request.kind == "short":
-            return math.ceil(request.max_words * self.tokens_per_word * 1.25) + 8
-        return request.max_bullets * TOKENS_PER_BULLET + 16
+            wanted = int(preset["max_new_tokens"])
+        elif request.kind == "short":
+            wanted = math.ceil(request.max_words * self.tokens_per_word * 1.25) + 8
+        else:
+            wanted = request.max_bullets * TOKENS_PER_BULLET + 16
+        return min(wanted, self.max_output_tokens)
 
     def generate(self, requests: Sequence[Request]) -> list[Generated]:
         """Outputs in request order; requests of one kind run together, longest first, `batch_size` at a time."""
@@ -218,7 +230,13 @@ class Generator:
                 limit = max(self.max_new_tokens(requests[i]) for i in batch)
                 for i, output in zip(batch, self._generate([inputs[i] for i in batch], kind, limit)):
                     results[i] = output
-        return [r for r in results if r is not None]
+        return [r for r in results if r is not None]  # every request belongs to one of KINDS
+
+    def generate_options(self, kind: str, max_new_tokens: int) -> dict:
+        """The keyword arguments of `model.generate` for one batch of `kind`."""
+        options = {**self.presets[kind], "max_new_tokens": max_new_tokens, "pad_token_id": self.tokenizer.pad_token_id}
+        options["min_new_tokens"] = min(int(options.get("min_new_tokens", 0)), max_new_tokens)
+        return options
 
     def info(self) -> dict:
         return {
@@ -228,6 +246,7 @@ class Generator:
             "device": str(self.device),
             "dtype": str(self.dtype).removeprefix("torch."),
             "max_input_tokens": self.window,
+            "generate_batch": self.batch_size,
             "chunk_tokens": self.input_budget,
             "task_prefix": self.prefix or None,
             "generation": self.presets,
@@ -276,7 +295,7 @@ class Generator:
         """Article tokens that fit one input, next to the prefix or prompt (and, for chat, the answer)."""
         budget = self._overhead_free_window() - 4
         if self.is_chat:
-            budget -= max(self.max_new_tokens(Request(kind, "", 200, 10)) for kind in KINDS)
+            budget -= max(self.max_new_tokens(Request(kind, "", API_MAX_SHORT_WORDS, API_MAX_BULLETS)) for kind in KINDS)
         if budget < 16:
             raise ConfigError(f"{ENV['model']}={self.name!r}: a window of {self.window} tokens leaves no room for the article")
         return budget
@@ -304,13 +323,12 @@ class Generator:
         return self.tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False, enable_thinking=False)
 
     def _generate(self, texts: list[str], kind: str, max_new_tokens: int) -> list[Generated]:
-        batch = self.tokenizer(
-            texts, padding=True, truncation=True, max_length=self.window, add_special_tokens=not self.is_chat, return_tensors="pt"
-        ).to(self.device)
-        options = {**self.presets[kind], "max_new_tokens": max_new_tokens}
-        options["min_new_tokens"] = min(int(options.get("min_new_tokens", 0)), max_new_tokens // 2)
-        with self._lock, torch.inference_mode():
-            output = self.model.generate(**batch, **options, pad_token_id=self.tokenizer.pad_token_id)
+        with self._tokenizer_lock:
+            batch = self.tokenizer(
+                texts, padding=True, truncation=True, max_length=self.window, add_special_tokens=not self.is_chat, return_tensors="pt"
+            ).to(self.device)
+        with self._model_lock, torch.inference_mode():
+            output = self.model.generate(**batch, **self.generate_options(kind, max_new_tokens))
         new = output[:, batch["input_ids"].shape[1] :] if self.is_chat else output[:, 1:]
         return [self._decode(row.tolist(), max_new_tokens) for row in new.cpu()]
 
@@ -318,7 +336,7 @@ class Generator:
         """Text up to the first end-of-sequence; an EOS in the last slot may be forced, so it counts as cut off."""
         end = next((i for i, token in enumerate(ids) if token in self.eos_ids), None)
         finished = end is not None and end < max_new_tokens - 1
-        text = self.tokenizer.decode(ids[:end], skip_special_tokens=True)
+        text = self.tokenizer.decode(ids[:end], skip_special_tokens=True).replace("<n>", "\n")  # PEGASUS writes <n> between sentences
         return Generated(_THINK.sub("", text).strip(), finished)
 
 

@@ -1,0 +1,49 @@
+"""Per-article latency of the embedded engine, in process (cleaning + segmentation + engine).
+
+    .venv/bin/python benchmarks/latency.py [--data FILE] [--limit 100] [--style both]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+from pathlib import Path
+
+import torch
+
+from benchmarks.common import DEFAULT_DATA, latency_summary, load_articles
+from service.config import Settings
+from service.engines import build_engine
+from service.engines.base import Job, Options
+from service.text import prepare
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--limit", type=int, default=100)
+    parser.add_argument("--style", default="both", choices=("short", "bullets", "both"))
+    args = parser.parse_args()
+
+    settings = Settings.from_env()
+    torch.set_num_threads(settings.intra_op_threads)
+    engine = build_engine(settings)
+    articles = load_articles(args.data, args.limit)
+    options = Options(style=args.style)
+    for article in articles[:5]:  # warm-up
+        engine.summarize([Job(prepare(article), options)])
+    seconds = []
+    for article in articles:
+        started = time.perf_counter()
+        engine.summarize([Job(prepare(article), options)])
+        seconds.append(time.perf_counter() - started)
+    stats = latency_summary(seconds)
+    info = engine.info()
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch threads {torch.get_num_threads()}")
+    print(f"engine: {info['engine']} ({info.get('model')}, {info.get('dtype')}), {len(articles)} articles of {args.data.name}, style={args.style}")
+    print(f"p50 {stats['p50_ms']:.1f} ms  p95 {stats['p95_ms']:.1f} ms  throughput {len(seconds) / sum(seconds):.1f} articles/s")
+
+
+if __name__ == "__main__":
+    main()

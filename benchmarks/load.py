@@ -1,0 +1,115 @@
+"""Load test of the real gunicorn server on loopback, batching off vs on in one run.
+
+Starts the server once per mode on a free port, sends a fixed number of requests
+from N concurrent clients (articles from the data file, round robin), and prints
+throughput, p50/p95/p99 latency and errors per mode, then the on/off ratio.
+
+    .venv/bin/python -m benchmarks.load --clients 16 --requests 320
+    .venv/bin/python -m benchmarks.load --clients 1 --requests 100 --modes off
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import requests
+
+from benchmarks.common import DEFAULT_DATA, latency_summary, load_articles
+
+REPO = Path(__file__).resolve().parents[1]
+MODES = {"off": {"SUMMARIZER_BATCH_MAX_SIZE": "1"}, "on": {}}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(env_overrides: dict[str, str]) -> tuple[str, subprocess.Popen]:
+    port = free_port()
+    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "HF_HUB_OFFLINE": "1", **env_overrides}
+    command = [sys.executable, "-m", "gunicorn", "--config", "python:service.gunicorn_conf", "--access-logfile", "/dev/null", "service.wsgi:app"]
+    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server exited: {process.stderr.read()}")
+        try:
+            if requests.get(f"{url}/readyz", timeout=5).status_code == 200:
+                return url, process
+        except requests.RequestException:
+            time.sleep(0.5)
+    process.kill()
+    raise SystemExit("server not ready in 300 s")
+
+
+def drive(url: str, articles: list[str], clients: int, total: int, style: str) -> dict:
+    """Send `total` requests from `clients` threads; each thread keeps one connection."""
+    def client(index: int) -> tuple[list[float], int]:
+        session, seconds, errors = requests.Session(), [], 0
+        for n in range(index, total, clients):
+            started = time.perf_counter()
+            try:
+                ok = session.post(f"{url}/v1/summarize", json={"text": articles[n % len(articles)], "style": style}, timeout=120).status_code == 200
+            except requests.RequestException:
+                ok = False
+            seconds.append(time.perf_counter() - started)
+            errors += not ok
+        return seconds, errors
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        results = list(pool.map(client, range(clients)))
+    elapsed = time.perf_counter() - started
+    seconds = [s for latencies, _ in results for s in latencies]
+    return {"requests": total, "errors": sum(e for _, e in results), "throughput_rps": total / elapsed, **latency_summary(seconds)}
+
+
+def compare(articles: list[str], clients: int, total: int, style: str, modes: list[str], extra: dict[str, str], warm_up: int) -> dict:
+    """Serve and drive each mode in turn; print one line per mode and the on/off ratio."""
+    results = {}
+    for mode in modes:
+        url, process = start_server({**extra, **MODES[mode]})
+        try:
+            drive(url, articles, min(clients, warm_up), warm_up, style)
+            results[mode] = r = drive(url, articles, clients, total, style)
+        finally:
+            process.terminate()
+            process.wait(timeout=60)
+        print(f"batching {mode:3}: {clients} clients, {r['requests']} requests, {r['errors']} errors, "
+              f"{r['throughput_rps']:.2f} req/s, p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms", flush=True)
+    if {"on", "off"} <= results.keys():
+        print(f"throughput on/off: {results['on']['throughput_rps'] / results['off']['throughput_rps']:.2f}x")
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--articles", type=int, default=100)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--requests", type=int, default=320)
+    parser.add_argument("--style", default="both")
+    parser.add_argument("--modes", nargs="+", default=["off", "on"], choices=list(MODES))
+    parser.add_argument("--env", action="append", default=[], help="extra server setting NAME=VALUE (repeatable)")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+
+    extra = dict(item.split("=", 1) for item in args.env)
+    articles = load_articles(args.data, args.articles)
+    results = compare(articles, args.clients, args.requests, args.style, args.modes, extra, warm_up=min(2 * args.clients, args.requests))
+    if args.json:
+        args.json.write_text(json.dumps({"clients": args.clients, "settings": extra, "results": results}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""The Docker image: built, run and checked by docker/container-test.sh.
+
+The full test builds the image and runs containers (minutes; root with podman, or a Docker
+engine), so it runs only with RUN_CONTAINER_TESTS=1 (CI calls the script from .ci/run).
+The build stage's choice of model files to download (docker/fetch_model.py) is checked
+here every time, without network.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _fetch_model():
+    spec = importlib.util.spec_from_file_location("fetch_model", REPO / "docker" / "fetch_model.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.skipif(
+    os.environ.get("RUN_CONTAINER_TESTS") != "1",
+    reason="builds and runs the Docker image (minutes, root, podman or a Docker engine): set RUN_CONTAINER_TESTS=1",
+)
+def test_image_builds_serves_and_fails_cleanly():
+    result = subprocess.run(
+        ["bash", str(REPO / "docker" / "container-test.sh")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=1800,
+    )
+    print(result.stdout[-3000:])
+    assert result.returncode == 0, result.stdout[-8000:]
+
+
+def test_model_files_prefer_safetensors_at_top_level():
+    files, kind = _fetch_model().select_files(
+        [
+            ".gitattributes", "README.md", "config.json", "generation_config.json",
+            "tokenizer_config.json", "vocab.json", "merges.txt", "special_tokens_map.json",
+            "model.safetensors", "pytorch_model.bin", "tf_model.h5", "flax_model.msgpack",
+            "rust_model.ot", "onnx/model.onnx", "onnx/config.json", "fp16/model.safetensors",
+        ]
+    )
+    assert kind == "safetensors"
+    assert files == [
+        "config.json", "generation_config.json", "merges.txt", "special_tokens_map.json",
+        "tokenizer_config.json", "vocab.json", "model.safetensors",
+    ]
+
+
+def test_model_files_sharded_safetensors_and_sentencepiece():
+    files, _ = _fetch_model().select_files(
+        ["config.json", "spiece.model", "tokenizer.json", "model.safetensors.index.json",
+         "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors", "pytorch_model.bin"]
+    )
+    assert files == [
+        "config.json", "model.safetensors.index.json", "spiece.model", "tokenizer.json",
+        "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors",
+    ]
+
+
+def test_model_files_fall_back_to_pytorch_bin():
+    files, kind = _fetch_model().select_files(["config.json", "vocab.txt", "pytorch_model.bin", "tf_model.h5"])
+    assert kind == "pytorch .bin"
+    assert files == ["config.json", "vocab.txt", "pytorch_model.bin"]
+
+
+@pytest.mark.parametrize("names", [["config.json", "tf_model.h5"], ["model.safetensors", "vocab.json"]])
+def test_model_files_unusable_repository_fails_the_build(names):
+    with pytest.raises(SystemExit):
+        _fetch_model().select_files(names)
+
+
+def test_no_model_argument_downloads_nothing(tmp_path):
+    dest = tmp_path / "models" / "model"
+    _fetch_model().main("", "main", str(dest))
+    assert dest.parent.is_dir() and not dest.exists()

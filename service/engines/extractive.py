@@ -24,7 +24,7 @@ from service.engines.base import Job, Options, Passage, Source, Summary
 from service.text import Document, Sentence
 
 SCORER_PATH = Path(__file__).with_name("scorer.json")
-FEATURES = ("inv_position", "relative_position", "is_lead", "centrality", "lead_similarity", "title_similarity", "log_words", "is_quote")
+FEATURES = ("inv_position", "relative_position", "centrality", "lead_similarity", "title_similarity", "log_words", "is_quote")
 MIN_BULLETS = 3
 
 
@@ -129,7 +129,6 @@ def sentence_features(sentences: list[Sentence], embeddings: torch.Tensor, title
     columns = {
         "inv_position": 1.0 / (position + 1.0),
         "relative_position": position / max(count - 1, 1),
-        "is_lead": (position == 0).float(),
         "centrality": embeddings @ centroid,
         "lead_similarity": embeddings @ lead,
         "title_similarity": embeddings @ title if title is not None else embeddings @ lead,

@@ -41,8 +41,7 @@ class Embedder:
         self.path = Path(path) if path else default_model_path()
         self.device = torch.device(device)
         self.max_tokens = max_tokens
-        # Small length-sorted batches keep CPU padding low; a GPU wants large ones.
-        self.batch_size = batch_size or (256 if self.device.type == "cuda" else 8)
+        self.batch_size = batch_size
         self.tokenizer = AutoTokenizer.from_pretrained(self.path, local_files_only=True)
         self.dtype = torch.bfloat16 if self.device.type == "cuda" or cpu_has_bf16() else torch.float32
         self.model = AutoModel.from_pretrained(self.path, local_files_only=True, dtype=self.dtype).to(self.device).eval()
@@ -57,10 +56,19 @@ class Embedder:
             return torch.zeros(0, self.model.config.hidden_size)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = torch.empty(len(texts), self.model.config.hidden_size)
-        for first in range(0, len(order), self.batch_size):
-            idx = order[first : first + self.batch_size]
+        size = self.batch_size or self._auto_batch_size(len(texts))
+        for first in range(0, len(order), size):
+            idx = order[first : first + size]
             out[idx] = self._encode_batch([texts[i] for i in idx])
         return out
+
+    def _auto_batch_size(self, count: int) -> int:
+        """A GPU wants large batches. On a CPU, batches of 8 keep padding low for one
+        article; sentences of many articles (request batching) sort into tight length
+        runs, where batches of 32 ran 1.2x faster (measured on 16 CNN articles)."""
+        if self.device.type == "cuda":
+            return 256
+        return 32 if count > 128 else 8
 
     def _encode_batch(self, texts: list[str]) -> torch.Tensor:
         batch = self.tokenizer(texts, padding=True, truncation=True, max_length=self.max_tokens, return_tensors="pt").to(self.device)

@@ -131,6 +131,7 @@ def summary_json(summary: Summary, document: Document, engine: dict, latency_ms:
         "input_words": count_words(document.text),
         "content_words": document.words,
         "sentences": len(document.sentences),
+        "removed": document.dropped,
         "chunks": summary.chunks,
         "latency_ms": round(latency_ms, 2),
     }

@@ -79,7 +79,7 @@ class Sentence:
 
 @dataclass(frozen=True)
 class Document:
-    """An article ready for an engine: original text, title and content sentences."""
+    """An article ready for an engine: original text, title, content sentences and the debris removed."""
 
     text: str
     sentences: list[Sentence]

@@ -69,6 +69,8 @@ def test_scraped_sample_comes_out_clean(client, huawei_text):
     everything = " ".join([body["short"], *body["bullets"]])
     for debris in ("Published", "Bruce West", "Like this", "USA urges allies to shun Huawei Technologies", "Money |"):
         assert debris not in everything
+    assert body["stats"]["removed"][:2] == ["Published: Sun, November 25, 2018", "Money | By Bruce West"]
+    assert body["stats"]["removed"][-1] == "Like this:"
     # Who warned whom about what.
     short = body["short"]
     assert "US officials" in short and "warn" in short and "Huawei" in short and "cybersecurity risk" in short

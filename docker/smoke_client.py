@@ -4,7 +4,7 @@
 
 1. POST the article to /v1/summarize with style "both": 200, a non-empty short summary
    that mentions KEYWORD, a non-empty list of non-empty string bullets, and no scraper
-   debris ("Like this:") anywhere in the answer.
+   debris ("Like this:") in the summaries.
 2. Bad requests get a JSON error body {"error": {"code", "message"}} with the right status:
    malformed JSON -> 400, empty text -> 400 or 422.
 3. GET /healthz and /v1/info answer 200 with JSON.
@@ -68,7 +68,8 @@ def main(base: str, article_path: str, keyword: str) -> int:
         isinstance(bullets, list) and bool(bullets) and all(isinstance(b, str) and b.strip() for b in bullets),
         "bullets is a non-empty list of non-empty strings",
     )
-    check("like this:" not in json.dumps(body).casefold(), "no 'Like this:' debris in the answer")
+    summaries = json.dumps([short, bullets]).casefold()
+    check("like this:" not in summaries, "no 'Like this:' debris in the summaries")
 
     print("bad requests")
     status, body = request(f"{base}/v1/summarize", b'{"text": "unterminated')

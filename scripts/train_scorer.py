@@ -28,7 +28,7 @@ from sklearn.linear_model import LogisticRegression
 
 from service.embedder import Embedder
 from service.engines.base import Options
-from service.engines.extractive import FEATURES, SCORER_PATH, ExtractiveEngine, Scorer, _candidates, sentence_features
+from service.engines.extractive import FEATURES, SCORER_PATH, ExtractiveEngine, Scorer, candidates, sentence_features
 from service.text import Sentence, prepare, split_reference
 
 TRAIN_FILES = ("frank_cnndm.jsonl", "summeval_cnndm.jsonl", "realsumm_cnndm.jsonl")
@@ -83,7 +83,7 @@ def build_examples(records: list[dict], embedder: Embedder, max_candidates: int)
     """Embed each training article once; label its sentences with the oracle."""
     examples = []
     for record in records:
-        sentences = _candidates(prepare(record["article"]), max_candidates)
+        sentences = candidates(prepare(record["article"]), max_candidates)
         if len(sentences) < 4:
             continue
         reference = "\n".join(split_reference(record["references"][0]))
@@ -98,7 +98,7 @@ def mean_bullet_rouge(engine: ExtractiveEngine, examples: list[Example]) -> floa
     options = Options(style="bullets", max_bullets=5)
     total = 0.0
     for example in examples:
-        summary = engine._select(example.sentences, example.embeddings, engine.scorer.score(example.features), options)
+        summary = engine.select(example.sentences, example.embeddings, engine.scorer.score(example.features), options)
         total += ROUGE.score(example.reference, "\n".join(b.text for b in summary.bullets))["rouge1"].fmeasure
     return 100 * total / len(examples)
 

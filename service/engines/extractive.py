@@ -75,21 +75,22 @@ class ExtractiveEngine:
         }
 
     def summarize(self, jobs: Sequence[Job]) -> list[Summary]:
-        candidates = [_candidates(job.document, self.scorer.max_candidates) for job in jobs]
+        groups = [candidates(job.document, self.scorer.max_candidates) for job in jobs]
         titles = [job.document.title or "" for job in jobs]
-        texts = [s.text for group in candidates for s in group] + titles
+        texts = [s.text for group in groups for s in group] + titles
         vectors = self.embedder.encode(texts)
         title_vectors = vectors[len(texts) - len(titles) :]
         results, first = [], 0
-        for job, group, title_vector in zip(jobs, candidates, title_vectors):
+        for job, group, title_vector in zip(jobs, groups, title_vectors):
             embeddings = vectors[first : first + len(group)]
             first += len(group)
             has_title = bool(job.document.title)
             features = sentence_features(group, embeddings, title_vector if has_title else None)
-            results.append(self._select(group, embeddings, self.scorer.score(features), job.options))
+            results.append(self.select(group, embeddings, self.scorer.score(features), job.options))
         return results
 
-    def _select(self, sentences: list[Sentence], embeddings: torch.Tensor, scores: torch.Tensor, options: Options) -> Summary:
+    def select(self, sentences: list[Sentence], embeddings: torch.Tensor, scores: torch.Tensor, options: Options) -> Summary:
+        """The short summary and/or bullets for one article from its scored candidates."""
         summary = Summary()
         if options.wants_short:
             summary.short, warning = _short(sentences, scores, options.short_max_words)
@@ -114,7 +115,7 @@ class ExtractiveEngine:
         return chosen
 
 
-def _candidates(document: Document, limit: int) -> list[Sentence]:
+def candidates(document: Document, limit: int) -> list[Sentence]:
     """Complete sentences of a reasonable length; all sentences when none qualifies."""
     good = [s for s in document.sentences if s.is_complete and 5 <= s.words <= 80]
     return (good or document.sentences)[:limit]

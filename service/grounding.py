@@ -21,24 +21,25 @@ from service.text import Document, normalize_space, split_sentences
 DEFAULT_SUPPORT_THRESHOLD = 0.45
 
 
-def similarities(texts: Sequence[str], documents: Sequence[Document], embedder: Embedder) -> list[torch.Tensor]:
-    """Cosine of `texts[i]` against every sentence of `documents[i]`, embedded in one pass."""
-    doc_texts = [s.text for d in documents for s in d.sentences]
-    vectors = embedder.encode(list(texts) + doc_texts)
-    queries, sentences = vectors[: len(texts)], vectors[len(texts) :]
-    result, first = [], 0
-    for query, document in zip(queries, documents):
-        count = len(document.sentences)
-        result.append(sentences[first : first + count] @ query)
-        first += count
-    return result
+def embed_sentences(documents: Sequence[Document], embedder: Embedder) -> list[torch.Tensor]:
+    """Each document's sentence vectors (one row per sentence), all embedded in one pass."""
+    vectors = embedder.encode([s.text for d in documents for s in d.sentences])
+    return list(vectors.split([len(d.sentences) for d in documents]))
 
 
-def ground_many(items: Sequence[tuple[Sequence[str], Document]], embedder: Embedder, top_k: int = 2) -> list[list[Passage]]:
-    """`ground` for several documents at once: all sentences are embedded in one pass."""
+def similarities(texts: Sequence[str], vectors: Sequence[torch.Tensor], embedder: Embedder) -> list[torch.Tensor]:
+    """Cosine of `texts[i]` against every row of `vectors[i]` (a document's `embed_sentences` vectors)."""
+    return [rows @ query for query, rows in zip(embedder.encode(list(texts)), vectors)]
+
+
+def ground_many(
+    items: Sequence[tuple[Sequence[str], Document]], embedder: Embedder, top_k: int = 2, vectors: Sequence[torch.Tensor] | None = None
+) -> list[list[Passage]]:
+    """`ground` for several documents at once; `vectors`: their `embed_sentences`, computed here when not given."""
+    if vectors is None:
+        vectors = embed_sentences([document for _, document in items], embedder)
     pieces = [(i, j, part) for i, (texts, _) in enumerate(items) for j, text in enumerate(texts) for part in _sentences(text)]
-    documents = [items[i][1] for i, _, _ in pieces]
-    scores = similarities([part for _, _, part in pieces], documents, embedder)
+    scores = similarities([part for _, _, part in pieces], [vectors[i] for i, _, _ in pieces], embedder)
     per_passage: dict[tuple[int, int], list[torch.Tensor]] = {}
     for (i, j, _), row in zip(pieces, scores):
         per_passage.setdefault((i, j), []).append(row)

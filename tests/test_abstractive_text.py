@@ -1,13 +1,16 @@
 """The model-free parts of the abstractive engine: chunking, output cleaning, grounding."""
+import json
+
 import pytest
 
 from service.embedder import Embedder
-from service.engines.abstractive import bullet_texts, complete_sentences, parse_list, short_text
+from service.engines.abstractive import AbstractiveEngine, bullet_texts, complete_sentences, parse_list, short_text
+from service.engines.base import Job, Options
 from service.engines.chunking import chunk_sentences, plan_chunks
-from service.engines.generation import Generated
+from service.engines.generation import Generated, Generator
 from service.grounding import ground, ground_many
 from service.text import prepare
-from tiny_models import ARTICLE
+from tiny_models import ARTICLE, build_bart
 
 
 def words(texts):
@@ -80,9 +83,21 @@ def test_a_finished_list_keeps_its_last_item_and_prose_falls_back_to_sentences()
     assert bullet_texts(prose, 5, is_chat=True) == ["The wall will be built.", "Work starts in June."]
 
 
+class CountingEmbedder(Embedder):
+    """The real MiniLM embedder, recording every text it encodes."""
+
+    def __init__(self):
+        super().__init__()
+        self.texts: list[str] = []
+
+    def encode(self, texts):
+        self.texts += texts
+        return super().encode(texts)
+
+
 @pytest.fixture(scope="module")
 def embedder():
-    return Embedder()
+    return CountingEmbedder()
 
 
 def test_grounding_points_at_the_supporting_sentence(embedder):
@@ -116,3 +131,15 @@ def test_ground_many_matches_ground(embedder):
     assert [[(s.start, s.end) for s in p.sources] for group in batched for p in group] == [
         [(s.start, s.end) for s in p.sources] for group in single for p in group
     ]
+
+
+def test_a_fallback_summary_embeds_each_document_sentence_once(embedder, tmp_path):
+    """A cut-off model (no sentence ends, EOS blocked) falls back for both outputs; the article is embedded once."""
+    presets = {kind: {"num_beams": 1, "min_new_tokens": 12, "max_new_tokens": 12} for kind in ("short", "bullets")}
+    engine = AbstractiveEngine(Generator(str(build_bart(tmp_path, periods=False, steps=0)), "cpu", presets=json.dumps(presets)), embedder)
+    document = prepare(ARTICLE)
+    embedder.texts.clear()
+    summary = engine.summarize([Job(document, Options())])[0]
+    assert sum("closest source sentence" in w for w in summary.warnings) == 2
+    # the article's sentences, plus 2 fallback queries and the 2 grounded one-sentence passages
+    assert len(embedder.texts) == len(document.sentences) + 2 + 2

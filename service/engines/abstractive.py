@@ -15,12 +15,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Sequence
 
+import torch
+
 from service.config import ENV, ConfigError, Settings
 from service.embedder import Embedder
 from service.engines.base import Job, Passage, Summary
 from service.engines.chunking import chunk_sentences
 from service.engines.generation import Generated, Generator, Request
-from service.grounding import ground_many, similarities
+from service.grounding import embed_sentences, ground_many, similarities
 from service.text import Document, Sentence, count_words, normalize_space, split_sentences
 
 SHORT_SENTENCES = 2
@@ -79,8 +81,10 @@ class AbstractiveEngine:
         summaries = [Summary() for _ in jobs]
         chunked = [self._chunk(job.document, summary) for job, summary in zip(jobs, summaries)]
         texts = self._condense(chunked, summaries)
-        drafts = self._drafts(jobs, texts)
-        grounded = ground_many([(_passages(draft), job.document) for job, draft in zip(jobs, drafts)], self.embedder)
+        vectors = embed_sentences([job.document for job in jobs], self.embedder)  # shared by fallback and grounding
+        drafts = self._drafts(jobs, texts, vectors)
+        items = [(_passages(draft), job.document) for job, draft in zip(jobs, drafts)]
+        grounded = ground_many(items, self.embedder, vectors=vectors)
         for summary, draft, passages in zip(summaries, drafts, grounded):
             self._fill(summary, draft, passages)
         return summaries
@@ -124,7 +128,7 @@ class AbstractiveEngine:
 
     # -- final outputs ---------------------------------------------------------------------
 
-    def _drafts(self, jobs: Sequence[Job], texts: list[str]) -> list[_Draft]:
+    def _drafts(self, jobs: Sequence[Job], texts: list[str], vectors: list[torch.Tensor]) -> list[_Draft]:
         requests: list[Request] = []
         owners: list[int] = []
         for i, (job, text) in enumerate(zip(jobs, texts)):
@@ -143,14 +147,17 @@ class AbstractiveEngine:
                 missing = drafts[i].bullets is None
             if missing:
                 fallbacks.append((i, request, output.text))
-        self._fall_back(jobs, drafts, fallbacks)
+        self._fall_back(jobs, drafts, fallbacks, vectors)
         return drafts
 
-    def _fall_back(self, jobs: Sequence[Job], drafts: list[_Draft], fallbacks: list[tuple[int, Request, str]]) -> None:
-        """The source sentence closest to what the model wrote (the lead when it wrote nothing)."""
+    def _fall_back(
+        self, jobs: Sequence[Job], drafts: list[_Draft], fallbacks: list[tuple[int, Request, str]], vectors: list[torch.Tensor]
+    ) -> None:
+        """The source sentence closest to what the model wrote (the lead when it wrote nothing); `vectors`: per job."""
         documents = [jobs[i].document for i, _, _ in fallbacks]
         queries = [text if _WORDLIKE.search(text) else _lead(doc) for (_, _, text), doc in zip(fallbacks, documents)]
-        for (i, request, _), document, scores in zip(fallbacks, documents, similarities(queries, documents, self.embedder)):
+        scored = similarities(queries, [vectors[i] for i, _, _ in fallbacks], self.embedder)
+        for (i, request, _), document, scores in zip(fallbacks, documents, scored):
             sentence = _closest_fitting(document, scores.tolist(), request.max_words if request.kind == "short" else None)
             if request.kind == "short":
                 drafts[i].short = sentence

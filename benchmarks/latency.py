@@ -12,7 +12,8 @@ from pathlib import Path
 
 import torch
 
-from benchmarks.common import DEFAULT_DATA, latency_summary, load_articles
+from benchmarks.common import DEFAULT_DATA, load_articles
+from eval.client import latency_stats
 from service.config import Settings
 from service.engines import build_engine
 from service.engines.base import Job, Options
@@ -38,11 +39,11 @@ def main() -> None:
         started = time.perf_counter()
         engine.summarize([Job(prepare(article), options)])
         seconds.append(time.perf_counter() - started)
-    stats = latency_summary(seconds)
+    stats = latency_stats([s * 1000 for s in seconds], sum(seconds))
     info = engine.info()
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch threads {torch.get_num_threads()}")
     print(f"engine: {info['engine']} ({info.get('model')}, {info.get('dtype')}), {len(articles)} articles of {args.data.name}, style={args.style}")
-    print(f"p50 {stats['p50_ms']:.1f} ms  p95 {stats['p95_ms']:.1f} ms  throughput {len(seconds) / sum(seconds):.1f} articles/s")
+    print(f"p50 {stats['latency_p50_ms']:.1f} ms  p95 {stats['latency_p95_ms']:.1f} ms  throughput {stats['throughput_rps']:.1f} articles/s")
 
 
 if __name__ == "__main__":

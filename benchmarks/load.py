@@ -11,45 +11,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
 
-from benchmarks.common import DEFAULT_DATA, latency_summary, load_articles
+from benchmarks.common import DEFAULT_DATA, load_articles
+from benchmarks.server import start_server
+from eval.client import latency_stats
 
-REPO = Path(__file__).resolve().parents[1]
 MODES = {"off": {"SUMMARIZER_BATCH_MAX_SIZE": "1"}, "on": {}}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(env_overrides: dict[str, str]) -> tuple[str, subprocess.Popen]:
-    port = free_port()
-    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "HF_HUB_OFFLINE": "1", **env_overrides}
-    command = [sys.executable, "-m", "gunicorn", "--config", "python:service.gunicorn_conf", "--access-logfile", "/dev/null", "service.wsgi:app"]
-    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"server exited: {process.stderr.read()}")
-        try:
-            if requests.get(f"{url}/readyz", timeout=5).status_code == 200:
-                return url, process
-        except requests.RequestException:
-            time.sleep(0.5)
-    process.kill()
-    raise SystemExit("server not ready in 300 s")
 
 
 def drive(url: str, articles: list[str], clients: int, total: int, style: str) -> dict:
@@ -71,22 +43,21 @@ def drive(url: str, articles: list[str], clients: int, total: int, style: str) -
         results = list(pool.map(client, range(clients)))
     elapsed = time.perf_counter() - started
     seconds = [s for latencies, _ in results for s in latencies]
-    return {"requests": total, "errors": sum(e for _, e in results), "throughput_rps": total / elapsed, **latency_summary(seconds)}
+    return {"requests": total, "errors": sum(e for _, e in results), **latency_stats([s * 1000 for s in seconds], elapsed)}
 
 
 def compare(articles: list[str], clients: int, total: int, style: str, modes: list[str], extra: dict[str, str], warm_up: int) -> dict:
     """Serve and drive each mode in turn; print one line per mode and the on/off ratio."""
     results = {}
     for mode in modes:
-        url, process = start_server({**extra, **MODES[mode]})
+        server = start_server({**extra, **MODES[mode]}, access_log=False)
         try:
-            drive(url, articles, min(clients, warm_up), warm_up, style)
-            results[mode] = r = drive(url, articles, clients, total, style)
+            drive(server.url, articles, min(clients, warm_up), warm_up, style)
+            results[mode] = r = drive(server.url, articles, clients, total, style)
         finally:
-            process.terminate()
-            process.wait(timeout=60)
+            server.stop()
         print(f"batching {mode:3}: {clients} clients, {r['requests']} requests, {r['errors']} errors, "
-              f"{r['throughput_rps']:.2f} req/s, p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms", flush=True)
+              f"{r['throughput_rps']:.2f} req/s, p50 {r['latency_p50_ms']:.0f} ms, p95 {r['latency_p95_ms']:.0f} ms, p99 {r['latency_p99_ms']:.0f} ms", flush=True)
     if {"on", "off"} <= results.keys():
         print(f"throughput on/off: {results['on']['throughput_rps'] / results['off']['throughput_rps']:.2f}x")
     return results

@@ -26,6 +26,7 @@ import torch
 from rouge_score import rouge_scorer
 from sklearn.linear_model import LogisticRegression
 
+from service.config import Settings
 from service.embedder import Embedder
 from service.engines.base import Options
 from service.engines.extractive import FEATURES, SCORER_PATH, ExtractiveEngine, Scorer, candidates, sentence_features
@@ -109,7 +110,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=SCORER_PATH)
     args = parser.parse_args()
 
-    embedder = Embedder()
+    embedder = ExtractiveEngine.from_settings(Settings.from_env()).embedder  # the features the service will compute
     examples = build_examples(load_training(args.data_dir), embedder, Scorer.load().max_candidates)
     features = np.concatenate([e.features.numpy() for e in examples])
     labels = np.concatenate([e.labels for e in examples])

@@ -1,13 +1,12 @@
 """Every command the README documents is exercised: curl examples, make serve, benchmarks."""
 import json
-import os
 import re
 import subprocess
 import sys
 
 import pytest
 
-from conftest import REPO, free_port, wait_ready
+from benchmarks.server import REPO, Server
 
 README = (REPO / "README.md").read_text()
 SAMPLE_DATA = REPO / "eval" / "data" / "sample.jsonl"
@@ -39,14 +38,12 @@ def test_readme_curl_example_works(live_server, command):
 
 
 def test_make_serve_starts_gunicorn():
-    port = free_port()
-    process = subprocess.Popen(["make", "serve", f"PORT={port}"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    server = Server.launch(["make", "serve"])  # PORT comes from the environment
     try:
-        wait_ready(f"http://127.0.0.1:{port}", process)
+        server.wait_ready()
     finally:
-        os.killpg(process.pid, 15)
-        output = process.communicate(timeout=30)[0]
-    assert "gunicorn" in output.lower()
+        server.stop()
+    assert "gunicorn" in server.output().lower()
 
 
 @pytest.mark.parametrize(

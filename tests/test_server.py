@@ -1,11 +1,10 @@
 """The real gunicorn server over HTTP: summaries, concurrency, and fail-fast startup."""
 import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-from conftest import REPO
+from benchmarks.server import GUNICORN, REPO
 
 ARTICLES = [
     "The museum reopened on Saturday after a two-year renovation. Visitors lined up for hours to see the new wing. "
@@ -46,7 +45,7 @@ def test_concurrent_requests_get_their_own_results(live_server):
 def test_missing_model_fails_fast_with_a_clear_message(tmp_path):
     missing = tmp_path / "no-such-model"
     process = subprocess.run(
-        [sys.executable, "-m", "gunicorn", "--config", "python:service.gunicorn_conf", "service.wsgi:app"],
+        GUNICORN,
         cwd=REPO, env={"PATH": "/usr/bin:/bin", "HF_HUB_OFFLINE": "1", "PORT": "0", "SUMMARIZER_MODEL": str(missing)},
         capture_output=True, text=True, timeout=120,
     )
@@ -56,7 +55,7 @@ def test_missing_model_fails_fast_with_a_clear_message(tmp_path):
 
 def test_bad_configuration_fails_fast(tmp_path):
     process = subprocess.run(
-        [sys.executable, "-m", "gunicorn", "--config", "python:service.gunicorn_conf", "service.wsgi:app"],
+        GUNICORN,
         cwd=REPO, env={"PATH": "/usr/bin:/bin", "PORT": "0", "SUMMARIZER_MAX_BULLETS": "lots"},
         capture_output=True, text=True, timeout=120,
     )

@@ -3,7 +3,7 @@ import json
 import subprocess
 import sys
 
-from conftest import REPO
+from benchmarks.server import REPO
 from service.engines.extractive import FEATURES, Scorer
 
 SAMPLE = REPO / "eval" / "data" / "sample.jsonl"

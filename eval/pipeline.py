@@ -69,7 +69,7 @@ def run(cfg: RunConfig) -> dict:
     records = select(dataset.records, cfg.limit, cfg.seed)
     _check_references(records)
     systems = _run_systems(records, cfg)
-    embedder = Embedder(batch_size=64)  # bulk scoring: large batches beat the service's latency-friendly default
+    embedder = Embedder()
     scorer = Scorer(records, SentenceVectors(embedder), cfg.support_threshold)
     with _bar(scorer.queue(systems.runs), "embedding sentences") as bar:
         scorer.vectors.encode_pending(bar.update)

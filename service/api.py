@@ -80,10 +80,11 @@ def info():
 @routes.post("/v1/summarize")
 def summarize():
     state = runtime()
-    parsed = parse_body(request.get_data(cache=False), request.content_type, request.args, state.settings)
-    g.style = parsed.options.style
-    document = prepare(parsed.text, parsed.title)
-    require_sentences(document)
+    with state.preparing():
+        parsed = parse_body(request.get_data(cache=False), request.content_type, request.args, state.settings)
+        g.style = parsed.options.style
+        document = prepare(parsed.text, parsed.title)
+        require_sentences(document)
     state.metrics.input_words.observe(document.words)
     state.metrics.input_sentences.observe(len(document.sentences))
     summary = _run(state, Job(document, parsed.options))

@@ -1,10 +1,11 @@
 """Dynamic request batching: concurrent requests share one engine call.
 
 Request threads put their job on a bounded queue and wait; one batching thread
-takes the first waiting job, gathers more for at most `max_wait_ms` (up to
-`max_batch` jobs), runs `engine.summarize` once and hands each result back to its
-own request. A full queue is refused at once (`Overloaded`, HTTP 503) instead of
-piling up; a request that times out or whose client hung up is cancelled, and a
+takes the first waiting job, gathers more (up to `max_batch` jobs), runs
+`engine.summarize` once and hands each result back to its own request. It waits
+at most `max_wait_ms` for more jobs, and only while other requests are still being
+prepared (`preparing()`), so a lone request never waits. A full queue is refused
+at once (`Overloaded`, HTTP 503) instead of piling up; a request that times out or whose client hung up is cancelled, and a
 cancelled job is skipped when the batch is formed, so it costs no batch slot.
 """
 from __future__ import annotations
@@ -14,8 +15,9 @@ import threading
 import time
 from concurrent.futures import CancelledError, Future
 from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 from service.engines.base import Engine, Job, Summary
 from service.metrics import Metrics
@@ -50,12 +52,25 @@ class Batcher:
         self.max_batch = max_batch
         self.max_wait = max_wait_ms / 1000
         self._queue: queue.Queue[_Pending] = queue.Queue(maxsize=max_queue)
+        self._preparing = 0
+        self._count_lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="batcher", daemon=True)
         self._thread.start()
 
     @property
     def alive(self) -> bool:
         return self._thread.is_alive()
+
+    @contextmanager
+    def preparing(self) -> Iterator[None]:
+        """Mark a request that will submit a job soon (it is being parsed and cleaned)."""
+        with self._count_lock:
+            self._preparing += 1
+        try:
+            yield
+        finally:
+            with self._count_lock:
+                self._preparing -= 1
 
     def submit(self, job: Job, timeout_s: float, disconnected: Callable[[], bool] = lambda: False) -> Summary:
         """Queue a job and wait for its summary (raises Overloaded, TimedOut or Disconnected)."""
@@ -88,12 +103,14 @@ class Batcher:
                 self._execute(batch)
 
     def _gather(self) -> list[_Pending]:
-        """Block for the first job, then take more until the batch is full or the wait is over."""
+        """Block for the first job, then take the waiting ones; wait for more only while
+        requests are being prepared, until the batch is full or the wait is over."""
         batch = [self._queue.get()]
         deadline = time.monotonic() + self.max_wait
         while len(batch) < self.max_batch:
+            wait = max(deadline - time.monotonic(), 0) if self._preparing else 0
             try:
-                batch.append(self._queue.get(timeout=max(deadline - time.monotonic(), 0)))
+                batch.append(self._queue.get(timeout=wait))
             except queue.Empty:
                 break
         self.metrics.queue_depth.set(self._queue.qsize())

@@ -22,7 +22,7 @@ class Settings:
     engine: str = ""  # "embedded" or "abstractive"; empty: abstractive when a model is set
     model: str | None = None
     embedding_model: str | None = None
-    embedding_layers: int = 2  # MiniLM blocks used by the extractive engine; 0: all 6
+    embedding_layers: int = 1  # MiniLM blocks used by the extractive engine; 0: all 6
     device: str = "auto"
     dtype: str = "auto"
     torch_threads: int = 0

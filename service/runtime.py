@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -51,6 +52,10 @@ class Runtime:
     @property
     def ready(self) -> bool:
         return self.batcher is None or self.batcher.alive
+
+    def preparing(self) -> AbstractContextManager:
+        """Wrap a request's parsing and cleaning, so the batcher knows its job is coming."""
+        return self.batcher.preparing() if self.batcher else nullcontext()
 
     def summarize(self, job: Job, disconnected: Callable[[], bool] = lambda: False) -> Summary:
         """Summarize one job: through the batcher, or one request at a time when batching is off."""

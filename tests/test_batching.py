@@ -22,11 +22,6 @@ def batches(metrics: Metrics) -> tuple[float, float]:
     return registry.get_sample_value("summarizer_batch_size_count"), registry.get_sample_value("summarizer_batch_size_sum")
 
 
-@pytest.fixture()
-def long_text(huawei_text):
-    return "\n".join([huawei_text] * 8)
-
-
 def test_concurrent_jobs_share_engine_calls_and_get_their_own_results(engine, huawei_text):
     metrics = Metrics()
     batcher = Batcher(engine, metrics, max_batch=16, max_wait_ms=200)
@@ -36,7 +31,8 @@ def test_concurrent_jobs_share_engine_calls_and_get_their_own_results(engine, hu
     start = threading.Barrier(len(jobs))
 
     def submit(job):
-        start.wait()
+        with batcher.preparing():
+            start.wait()
         return batcher.submit(job, timeout_s=60)
 
     with ThreadPoolExecutor(len(jobs)) as pool:
@@ -47,35 +43,66 @@ def test_concurrent_jobs_share_engine_calls_and_get_their_own_results(engine, hu
     assert carried == len(jobs) and calls < len(jobs)
 
 
-def test_full_queue_is_refused_at_once(engine, long_text):
-    batcher = Batcher(engine, Metrics(), max_batch=1, max_wait_ms=0, max_queue=1)
-    outcomes = []
-    start = threading.Barrier(12)
-
-    def submit(job):
-        start.wait()
-        try:
-            batcher.submit(job, timeout_s=120)
-            outcomes.append("ok")
-        except Overloaded:
-            outcomes.append("overloaded")
-
-    with ThreadPoolExecutor(12) as pool:
-        list(pool.map(submit, jobs_from([long_text] * 12)))
-    assert "overloaded" in outcomes and "ok" in outcomes
-
-
-def test_timed_out_and_abandoned_jobs_are_cancelled_and_skipped(engine, long_text):
+def test_the_batcher_waits_only_for_requests_being_prepared(engine):
     metrics = Metrics()
-    batcher = Batcher(engine, metrics, max_batch=1, max_wait_ms=0)
-    busy = threading.Thread(target=batcher.submit, args=(jobs_from([long_text])[0], 120))
+    batcher = Batcher(engine, metrics, max_batch=8, max_wait_ms=60_000)
+    first, second = jobs_from(["A lone story about a cat. It sat down.", "A second story about a dog. It ran off."])
+    assert batcher.submit(first, timeout_s=30).short.text.startswith("A lone story")  # not held for 60 s
+    with batcher.preparing():
+        waiting = threading.Thread(target=batcher.submit, args=(first, 30))
+        waiting.start()
+        jobs = batcher._queue
+        while jobs.unfinished_tasks < 2 or jobs.qsize():  # queued and taken: the batcher waits for this request
+            threading.Event().wait(0.01)
+    batcher.submit(second, timeout_s=30)
+    waiting.join()
+    assert batches(metrics) == (2, 3)  # the lone job, then both jobs in one call
+
+
+class GatedEngine:
+    """The real engine, held at the door until the test opens the gate."""
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.gate = threading.Event()
+        self.entered = threading.Event()
+
+    def __getattr__(self, name):
+        return getattr(self.engine, name)
+
+    def summarize(self, jobs):
+        self.entered.set()
+        self.gate.wait()
+        return self.engine.summarize(jobs)
+
+
+def test_full_queue_is_refused_at_once(engine):
+    gated = GatedEngine(engine)
+    batcher = Batcher(gated, Metrics(), max_batch=1, max_wait_ms=0, max_queue=1)
+    with ThreadPoolExecutor(6) as pool:
+        running = pool.submit(batcher.submit, jobs_from(["A first story about a fox. It hid."])[0], 60)
+        gated.entered.wait()
+        outcomes = [pool.submit(batcher.submit, job, 60) for job in jobs_from([f"Story {n} is about a cat. It sat." for n in range(5)])]
+        while sum(f.done() for f in outcomes) < 4:  # one job fits the queue; the other four are refused at once
+            threading.Event().wait(0.01)
+        gated.gate.set()
+        assert running.result().short.text.startswith("A first story")
+    refused = [f for f in outcomes if isinstance(f.exception(), Overloaded)]
+    assert len(refused) == 4 and sum(f.exception() is None for f in outcomes) == 1
+
+
+def test_timed_out_and_abandoned_jobs_are_cancelled_and_skipped(engine):
+    metrics = Metrics()
+    gated = GatedEngine(engine)
+    batcher = Batcher(gated, metrics, max_batch=1, max_wait_ms=0)
+    busy = threading.Thread(target=batcher.submit, args=(jobs_from(["The first story is about a fox. It hid."])[0], 120))
     busy.start()
-    while batches(metrics)[0] is None or batches(metrics)[0] < 1:  # the first job is running
-        threading.Event().wait(0.01)
+    gated.entered.wait()  # the first job occupies the engine
     with pytest.raises(TimedOut):
         batcher.submit(jobs_from(["A short story about a cat. It sat down."])[0], timeout_s=0)
     with pytest.raises(Disconnected):
         batcher.submit(jobs_from(["Another story about a dog. It ran off."])[0], timeout_s=60, disconnected=lambda: True)
+    gated.gate.set()
     busy.join()
     result = batcher.submit(jobs_from(["The last story is about a bird. It flew away."])[0], timeout_s=60)
     assert result.short.text.startswith("The last story")
@@ -83,20 +110,27 @@ def test_timed_out_and_abandoned_jobs_are_cancelled_and_skipped(engine, long_tex
     assert (calls, carried) == (2, 2)  # the cancelled jobs never reached the engine
 
 
-def test_overload_is_a_json_503_with_retry_after(engine, long_text):
-    app = create_app(Settings(batch_max_size=2, batch_max_wait_ms=0, queue_max=1), engine)
-    start = threading.Barrier(10)
+def test_overload_is_a_json_503_with_retry_after(engine, huawei_text):
+    gated = GatedEngine(engine)
+    gated.gate.set()  # open for the warm-up
+    app = create_app(Settings(batch_max_size=2, batch_max_wait_ms=0, queue_max=1), gated)
+    gated.gate.clear()
+    gated.entered.clear()
 
     def post(_):
-        client = app.test_client()
-        start.wait()
-        return client.post("/v1/summarize", json={"text": long_text})
+        return app.test_client().post("/v1/summarize", json={"text": huawei_text})
 
     with ThreadPoolExecutor(10) as pool:
-        responses = list(pool.map(post, range(10)))
+        first = pool.submit(post, 0)
+        gated.entered.wait()  # the engine is busy with the first request
+        others = [pool.submit(post, n) for n in range(1, 10)]
+        while sum(f.done() for f in others) < 8:  # one fits the queue, eight are refused
+            threading.Event().wait(0.01)
+        gated.gate.set()
+        responses = [first.result()] + [f.result() for f in others]
     refused = [r for r in responses if r.status_code == 503]
-    assert refused and all(r.get_json()["error"]["code"] == "overloaded" and r.headers["Retry-After"] for r in refused)
-    assert any(r.status_code == 200 for r in responses)
+    assert len(refused) == 8 and all(r.get_json()["error"]["code"] == "overloaded" and r.headers["Retry-After"] for r in refused)
+    assert sum(r.status_code == 200 for r in responses) == 2
 
 
 def test_batching_can_be_turned_off(engine, huawei_text):
@@ -115,3 +149,15 @@ def test_metrics_endpoint_reports_requests_batches_and_load_time(client, huawei_
     for name in ("summarizer_request_seconds_bucket", "summarizer_batch_size_bucket", "summarizer_queue_depth",
                  "summarizer_model_load_seconds", "summarizer_input_words_bucket"):
         assert name in text
+
+
+def test_a_request_past_its_timeout_is_a_json_504(engine, huawei_text):
+    gated = GatedEngine(engine)
+    gated.gate.set()  # open for the warm-up
+    app = create_app(Settings(request_timeout_s=0), gated)
+    gated.gate.clear()
+    response = app.test_client().post("/v1/summarize", json={"text": huawei_text})
+    gated.gate.set()
+    assert response.status_code == 504 and response.get_json()["error"]["code"] == "timeout"
+    metrics = app.extensions["summarizer"].metrics.registry
+    assert metrics.get_sample_value("summarizer_rejected_total", {"reason": "timeout"}) == 1

@@ -2,7 +2,10 @@
 import json
 from pathlib import Path
 
+import torch
+
 from service.engines.base import Job, Options
+from service.engines.extractive import SENTENCE_TOKENS
 from service.text import prepare
 
 DATA = Path(__file__).resolve().parents[1] / "eval" / "data"
@@ -36,3 +39,24 @@ def test_one_sentence_article(engine):
     summary = engine.summarize([Job(prepare("The bridge reopened on Sunday."), Options())])[0]
     assert summary.short.text == "The bridge reopened on Sunday."
     assert [b.text for b in summary.bullets] == ["The bridge reopened on Sunday."]
+
+
+def test_embedder_batches_stay_within_the_token_budget_and_keep_each_text_its_row(engine):
+    embedder = engine.embedder
+    texts = ["Rain fell.", "The council approved a new budget for schools and roads on Tuesday after a long debate.", "Cats sleep."] * 12
+    ids = embedder.tokenizer(texts, truncation=True, max_length=embedder.max_tokens)["input_ids"]
+    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+    batches = embedder._batches(order, ids)
+    assert [i for batch in batches for i in batch] == order
+    assert len(batches) > 1 and all(len(b) * max(len(ids[i]) for i in b) <= embedder.batch_tokens for b in batches)
+    together = embedder.encode(texts)
+    alone = torch.cat([embedder.encode([text]) for text in texts[:3]])
+    assert torch.allclose(together[:3], alone, atol=0.05)  # bf16 results move a little with the batch shape
+    assert torch.allclose(together[:3], together[33:], atol=0.05)
+    assert float(together[0] @ together[1]) < 0.9 and float(together[1] @ together[2]) < 0.9  # rows are told apart
+
+
+def test_sentences_are_embedded_from_at_most_sentence_tokens(engine):
+    long_sentence = " ".join(["word"] * 200) + "."
+    ids = engine.embedder.tokenizer([long_sentence], truncation=True, max_length=engine.embedder.max_tokens)["input_ids"]
+    assert engine.embedder.max_tokens == SENTENCE_TOKENS and len(ids[0]) == SENTENCE_TOKENS

@@ -88,6 +88,7 @@ def summarize():
     state.metrics.input_words.observe(document.words)
     state.metrics.input_sentences.observe(len(document.sentences))
     summary = _run(state, Job(document, parsed.options))
+    state.metrics.input_tokens.observe(summary.input_tokens)
     engine = {"name": state.engine.name, "model": state.info.get("model"), "version": __version__}
     return jsonify(summary_json(summary, document, engine, (time.perf_counter() - g.started) * 1000))
 

@@ -58,19 +58,24 @@ class Embedder:
 
     def encode(self, texts: Sequence[str]) -> torch.Tensor:
         """Embed texts; returns a float32 tensor of shape (len(texts), dim), rows unit length."""
-        out = torch.empty(len(texts), self.model.config.hidden_size)
-        if not texts:
-            return out
-        ids = self.tokenizer(list(texts), truncation=True, max_length=self.max_tokens)["input_ids"]
+        return self.embed(self.tokenize(texts))
+
+    def tokenize(self, texts: Sequence[str]) -> list[list[int]]:
+        """Word-piece ids of each text (special tokens included), capped at `max_tokens`."""
+        return self.tokenizer(list(texts), truncation=True, max_length=self.max_tokens)["input_ids"] if texts else []
+
+    def embed(self, ids: list[list[int]]) -> torch.Tensor:
+        """Embed tokenized texts (from `tokenize`); rows in the same order, unit length."""
+        out = torch.empty(len(ids), self.model.config.hidden_size)
         for batch in self._batches(sorted(range(len(ids)), key=lambda i: len(ids[i])), ids):
             out[batch] = self._encode_batch([ids[i] for i in batch])
         return out
 
     def _batches(self, order: list[int], ids: list[list[int]]) -> list[list[int]]:
         """Consecutive runs of the length-sorted texts, each within `batch_tokens` once padded."""
-        batches: list[list[int]] = [[]]
+        batches: list[list[int]] = []
         for i in order:
-            if batches[-1] and (len(batches[-1]) + 1) * len(ids[i]) > self.batch_tokens:
+            if not batches or (len(batches[-1]) + 1) * len(ids[i]) > self.batch_tokens:
                 batches.append([])
             batches[-1].append(i)
         return batches

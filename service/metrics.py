@@ -6,6 +6,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 BATCH_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128)
 WORD_BUCKETS = (50, 100, 250, 500, 1000, 2000, 5000, 10000, 20000)
+TOKEN_BUCKETS = (100, 250, 500, 1000, 2000, 4000, 8000, 16000, 32000)
 
 
 class Metrics:
@@ -23,6 +24,7 @@ class Metrics:
         self.rejected = Counter("summarizer_rejected", "Requests refused or abandoned, by reason", ["reason"], registry=r)
         self.model_load = Gauge("summarizer_model_load_seconds", "Seconds to load and warm up the engine", registry=r)
         self.input_words = Histogram("summarizer_input_words", "Words per summarized article", buckets=WORD_BUCKETS, registry=r)
+        self.input_tokens = Histogram("summarizer_input_tokens", "Model tokens the engine read per summarized article", buckets=TOKEN_BUCKETS, registry=r)
         self.input_sentences = Histogram("summarizer_input_sentences", "Content sentences per summarized article", buckets=(5, 10, 20, 40, 80, 160, 320), registry=r)
 
     def render(self) -> bytes:

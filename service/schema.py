@@ -133,6 +133,7 @@ def summary_json(summary: Summary, document: Document, engine: dict, latency_ms:
         "sentences": len(document.sentences),
         "removed": document.dropped,
         "chunks": summary.chunks,
+        "input_tokens": summary.input_tokens,
         "latency_ms": round(latency_ms, 2),
     }
     return body

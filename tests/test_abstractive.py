@@ -81,6 +81,7 @@ def assert_contract(summary: Summary, document: Document, options: Options) -> N
         for source in passage.sources:
             assert source.start in starts and 0 <= source.start < source.end <= len(document.text)
     assert summary.chunks >= 1 and all(isinstance(w, str) for w in summary.warnings)
+    assert summary.input_tokens >= len(document.sentences)
 
 
 @pytest.mark.parametrize("family", ["bart", "t5", "chat"])

@@ -42,6 +42,7 @@ def test_each_style_returns_what_it_asks_for(client, style):
     assert body["stats"]["input_words"] == count_words(ARTICLE)
     assert body["stats"]["sentences"] == 6
     assert body["stats"]["latency_ms"] > 0
+    assert body["stats"]["input_tokens"] > body["stats"]["content_words"]  # word pieces plus [CLS]/[SEP]
 
 
 def test_default_style_is_both(client):

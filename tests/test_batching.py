@@ -147,7 +147,7 @@ def test_metrics_endpoint_reports_requests_batches_and_load_time(client, huawei_
     assert 'summarizer_requests_total{route="/v1/summarize",status="200",style="short"}' in text
     assert 'summarizer_requests_total{route="/v1/summarize",status="400",style=""}' in text
     for name in ("summarizer_request_seconds_bucket", "summarizer_batch_size_bucket", "summarizer_queue_depth",
-                 "summarizer_model_load_seconds", "summarizer_input_words_bucket"):
+                 "summarizer_model_load_seconds", "summarizer_input_words_bucket", "summarizer_input_tokens_bucket"):
         assert name in text
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 import torch
 
 from service.engines.base import Job, Options
-from service.engines.extractive import SENTENCE_TOKENS
+from service.engines.extractive import SENTENCE_TOKENS, candidates
 from service.text import prepare
 
 DATA = Path(__file__).resolve().parents[1] / "eval" / "data"
@@ -60,3 +60,10 @@ def test_sentences_are_embedded_from_at_most_sentence_tokens(engine):
     long_sentence = " ".join(["word"] * 200) + "."
     ids = engine.embedder.tokenizer([long_sentence], truncation=True, max_length=engine.embedder.max_tokens)["input_ids"]
     assert engine.embedder.max_tokens == SENTENCE_TOKENS and len(ids[0]) == SENTENCE_TOKENS
+
+
+def test_input_tokens_count_every_word_piece_the_engine_embedded(engine, huawei_text):
+    document = prepare(huawei_text)
+    summary = engine.summarize([Job(document, Options())])[0]
+    texts = [s.text for s in candidates(document, engine.scorer.max_candidates)] + [document.title]
+    assert document.title and summary.input_tokens == sum(map(len, engine.embedder.tokenize(texts)))

@@ -102,6 +102,7 @@ class AbstractiveEngine:
             )
             chunks = chunks[: self.max_chunks]
         summary.chunks = len(chunks)
+        summary.input_tokens = sum(self.generator.count_tokens(chunks))
         return chunks
 
     def _condense(self, chunked: list[list[str]], summaries: list[Summary]) -> list[str]:

@@ -65,6 +65,7 @@ class Summary:
     short: Passage | None = None
     bullets: list[Passage] | None = None
     chunks: int = 1
+    input_tokens: int = 0  # model tokens the engine read for this job
     warnings: list[str] = field(default_factory=list)
 
 

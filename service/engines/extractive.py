@@ -80,16 +80,18 @@ class ExtractiveEngine:
     def summarize(self, jobs: Sequence[Job]) -> list[Summary]:
         groups = [candidates(job.document, self.scorer.max_candidates) for job in jobs]
         titles = [job.document.title or "" for job in jobs]
-        texts = [s.text for group in groups for s in group] + titles
-        vectors = self.embedder.encode(texts)
-        title_vectors = vectors[len(texts) - len(titles) :]
+        ids = self.embedder.tokenize([s.text for group in groups for s in group] + titles)
+        vectors = self.embedder.embed(ids)
+        title_row = len(ids) - len(titles)
         results, first = [], 0
-        for job, group, title_vector in zip(jobs, groups, title_vectors):
-            embeddings = vectors[first : first + len(group)]
+        for n, (job, group) in enumerate(zip(jobs, groups)):
+            rows = slice(first, first + len(group))
             first += len(group)
-            has_title = bool(job.document.title)
-            features = sentence_features(group, embeddings, title_vector if has_title else None)
-            results.append(self.select(group, embeddings, self.scorer.score(features), job.options))
+            title = vectors[title_row + n] if job.document.title else None
+            features = sentence_features(group, vectors[rows], title)
+            summary = self.select(group, vectors[rows], self.scorer.score(features), job.options)
+            summary.input_tokens = sum(map(len, ids[rows])) + (len(ids[title_row + n]) if title is not None else 0)
+            results.append(summary)
         return results
 
     def select(self, sentences: list[Sentence], embeddings: torch.Tensor, scores: torch.Tensor, options: Options) -> Summary:

@@ -24,14 +24,14 @@ from eval.client import latency_stats
 MODES = {"off": {"SUMMARIZER_BATCH_MAX_SIZE": "1"}, "on": {}}
 
 
-def drive(url: str, articles: list[str], clients: int, total: int, style: str) -> dict:
+def drive(url: str, articles: list[str], clients: int, total: int, style: str, timeout_s: float = 120) -> dict:
     """Send `total` requests from `clients` threads; each thread keeps one connection."""
     def client(index: int) -> tuple[list[float], int]:
         session, seconds, errors = requests.Session(), [], 0
         for n in range(index, total, clients):
             started = time.perf_counter()
             try:
-                ok = session.post(f"{url}/v1/summarize", json={"text": articles[n % len(articles)], "style": style}, timeout=120).status_code == 200
+                ok = session.post(f"{url}/v1/summarize", json={"text": articles[n % len(articles)], "style": style}, timeout=timeout_s).status_code == 200
             except requests.RequestException:
                 ok = False
             seconds.append(time.perf_counter() - started)
@@ -46,14 +46,14 @@ def drive(url: str, articles: list[str], clients: int, total: int, style: str) -
     return {"requests": total, "errors": sum(e for _, e in results), **latency_stats([s * 1000 for s in seconds], elapsed)}
 
 
-def compare(articles: list[str], clients: int, total: int, style: str, modes: list[str], extra: dict[str, str], warm_up: int) -> dict:
+def compare(articles: list[str], clients: int, total: int, style: str, modes: list[str], extra: dict[str, str], warm_up: int, timeout_s: float = 120) -> dict:
     """Serve and drive each mode in turn; print one line per mode and the on/off ratio."""
     results = {}
     for mode in modes:
         server = start_server({**extra, **MODES[mode]}, access_log=False)
         try:
-            drive(server.url, articles, min(clients, warm_up), warm_up, style)
-            results[mode] = r = drive(server.url, articles, clients, total, style)
+            drive(server.url, articles, min(clients, warm_up), warm_up, style, timeout_s)
+            results[mode] = r = drive(server.url, articles, clients, total, style, timeout_s)
         finally:
             server.stop()
         print(f"batching {mode:3}: {clients} clients, {r['requests']} requests, {r['errors']} errors, "

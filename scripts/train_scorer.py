@@ -116,7 +116,8 @@ def main() -> None:
     labels = np.concatenate([e.labels for e in examples])
     print(f"{len(examples)} training articles, {len(labels)} sentences, {int(labels.sum())} oracle picks")
     model = LogisticRegression(C=1.0, max_iter=1000).fit(features, labels)
-    scorer = Scorer(weights=dict(zip(FEATURES, map(float, model.coef_[0]))), bias=float(model.intercept_[0]))
+    weights = dict(zip(FEATURES, map(float, model.coef_[0])))
+    scorer = Scorer(weights=weights, bias=float(model.intercept_[0]), embedding_layers=embedder.layers)
 
     best = (-1.0, scorer)
     for redundancy, threshold in itertools.product((0.0, 0.3, 0.6, 1.0), (0.3, 0.5, 0.7, 1.01)):

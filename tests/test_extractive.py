@@ -1,11 +1,13 @@
 """The embedded extractive engine behind the engine interface."""
 import json
+import logging
 from pathlib import Path
 
 import torch
 
 from service.engines.base import Job, Options
-from service.engines.extractive import SENTENCE_TOKENS, candidates
+from service.config import Settings
+from service.engines.extractive import SENTENCE_TOKENS, ExtractiveEngine, candidates
 from service.text import prepare
 
 DATA = Path(__file__).resolve().parents[1] / "eval" / "data"
@@ -67,3 +69,10 @@ def test_input_tokens_count_every_word_piece_the_engine_embedded(engine, huawei_
     summary = engine.summarize([Job(document, Options())])[0]
     texts = [s.text for s in candidates(document, engine.scorer.max_candidates)] + [document.title]
     assert document.title and summary.input_tokens == sum(map(len, engine.embedder.tokenize(texts)))
+
+
+def test_running_other_blocks_than_the_scorer_was_trained_on_is_logged(caplog):
+    with caplog.at_level(logging.WARNING):
+        engine = ExtractiveEngine.from_settings(Settings(embedding_layers=2))
+    assert engine.info()["embedding_layers"] == 2 and engine.info()["scorer_embedding_layers"] == 1
+    assert "trained on features from 1 MiniLM blocks, the engine runs 2" in caplog.text

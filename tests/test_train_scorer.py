@@ -25,3 +25,4 @@ def test_training_writes_a_loadable_scorer_and_keeps_the_test_file_out(tmp_path)
     scorer = Scorer.load(out)
     assert set(scorer.weights) == set(FEATURES)
     assert json.loads(out.read_text())["redundancy"] in (0.0, 0.3, 0.6, 1.0)
+    assert scorer.embedding_layers == Scorer.load().embedding_layers == 1  # the engine's default features

@@ -11,6 +11,7 @@ batch are embedded in one pass.
 from __future__ import annotations
 
 import json
+import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ from service.embedder import Embedder
 from service.engines.base import Job, Options, Passage, Source, Summary
 from service.text import Document, Sentence
 
+log = logging.getLogger(__name__)
 SCORER_PATH = Path(__file__).with_name("scorer.json")
 FEATURES = ("inv_position", "relative_position", "centrality", "lead_similarity", "title_similarity", "log_words", "is_quote")
 MIN_BULLETS = 3
@@ -40,6 +42,7 @@ class Scorer:
     redundancy: float = 0.6
     extra_bullet_threshold: float = 0.5
     max_candidates: int = 60
+    embedding_layers: int = 0  # MiniLM blocks of the features it was trained on (0: all)
 
     @classmethod
     def load(cls, path: Path = SCORER_PATH) -> "Scorer":
@@ -62,7 +65,11 @@ class ExtractiveEngine:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "ExtractiveEngine":
-        return cls(Embedder(settings.embedding_model, max_tokens=SENTENCE_TOKENS, layers=settings.embedding_layers), Scorer.load())
+        engine = cls(Embedder(settings.embedding_model, max_tokens=SENTENCE_TOKENS, layers=settings.embedding_layers), Scorer.load())
+        if engine.scorer.embedding_layers != engine.embedder.layers:
+            log.warning("the scorer was trained on features from %d MiniLM blocks, the engine runs %d; summaries may be a "
+                        "little worse (retrain with scripts/train_scorer.py)", engine.scorer.embedding_layers, engine.embedder.layers)
+        return engine
 
     def info(self) -> dict:
         return {
@@ -75,6 +82,7 @@ class ExtractiveEngine:
             "embedding_layers": self.embedder.layers,
             "max_input_tokens_per_sentence": self.embedder.max_tokens,
             "max_candidate_sentences": self.scorer.max_candidates,
+            "scorer_embedding_layers": self.scorer.embedding_layers,
         }
 
     def summarize(self, jobs: Sequence[Job]) -> list[Summary]:

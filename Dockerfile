@@ -73,7 +73,7 @@ ENV PATH=/opt/venv/bin:$PATH \
     HOST=0.0.0.0 \
     PORT=8000 \
     WEB_CONCURRENCY=1 \
-    GUNICORN_THREADS=32 \
+    GUNICORN_THREADS=64 \
     GUNICORN_TIMEOUT=60 \
     SUMMARIZER_MODEL=${MODEL:+/opt/models/model}
 

@@ -45,13 +45,14 @@ def main() -> None:
             "SUMMARIZER_GENERATE_BATCH": str(args.clients),
             "SUMMARIZER_BATCH_MAX_SIZE": str(args.clients),
             "SUMMARIZER_BATCH_MAX_WAIT_MS": "20",
+            "SUMMARIZER_QUEUE_MAX": str(args.clients),
             "SUMMARIZER_REQUEST_TIMEOUT_S": str(TIMEOUT_S),
             "GUNICORN_THREADS": str(args.clients + 4),
             "GUNICORN_TIMEOUT": str(TIMEOUT_S),
         }
-        off, on = args.off_requests or args.requests, args.requests
-        results["off"] = compare(texts, args.clients, off, "bullets", ["off"], env, warm_up=2, timeout_s=TIMEOUT_S)["off"]
-        results["on"] = compare(texts, args.clients, on, "bullets", ["on"], env, warm_up=args.clients, timeout_s=TIMEOUT_S)["on"]
+        off_requests = args.off_requests or args.requests
+        results["off"] = compare(texts, args.clients, off_requests, "bullets", ["off"], env, warm_up=2, timeout_s=TIMEOUT_S)["off"]
+        results["on"] = compare(texts, args.clients, args.requests, "bullets", ["on"], env, warm_up=args.clients, timeout_s=TIMEOUT_S)["on"]
     ratio = results["on"]["throughput_rps"] / results["off"]["throughput_rps"]
     print(f"throughput on/off: {ratio:.2f}x")
     if os.environ.get("OUT"):

@@ -5,8 +5,9 @@ takes the first waiting job, gathers more (up to `max_batch` jobs), runs
 `engine.summarize` once and hands each result back to its own request. It waits
 at most `max_wait_ms` for more jobs, and only while other requests are still being
 prepared (`preparing()`), so a lone request never waits. A full queue is refused
-at once (`Overloaded`, HTTP 503) instead of piling up; a request that times out or whose client hung up is cancelled, and a
-cancelled job is skipped when the batch is formed, so it costs no batch slot.
+at once (`Overloaded`, HTTP 503) instead of piling up; a request that times out or
+whose client hung up is cancelled, and a cancelled job is skipped when the batch is
+formed, so it costs no batch slot.
 """
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from service.engines.base import Engine, Job, Summary
 from service.metrics import Metrics
 
 POLL_SECONDS = 0.05
+RECHECK_SECONDS = 0.001  # while gathering, how often to see whether requests are still being prepared
 
 
 class Overloaded(Exception):
@@ -108,11 +110,13 @@ class Batcher:
         batch = [self._queue.get()]
         deadline = time.monotonic() + self.max_wait
         while len(batch) < self.max_batch:
-            wait = max(deadline - time.monotonic(), 0) if self._preparing else 0
+            left = deadline - time.monotonic()
+            waiting_for_more = self._preparing > 0 and left > 0
             try:
-                batch.append(self._queue.get(timeout=wait))
+                batch.append(self._queue.get(timeout=min(left, RECHECK_SECONDS) if waiting_for_more else 0))
             except queue.Empty:
-                break
+                if not waiting_for_more:
+                    break
         self.metrics.queue_depth.set(self._queue.qsize())
         return [p for p in batch if p.future.set_running_or_notify_cancel()]
 

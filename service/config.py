@@ -17,7 +17,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
-    threads: int = 32  # at least the batch size, so concurrent requests can fill a batch
+    threads: int = 64  # more than batch + queue: a batch can fill, and excess requests get a quick 503
     timeout: int = 60
     engine: str = ""  # "embedded" or "abstractive"; empty: abstractive when a model is set
     model: str | None = None
@@ -33,7 +33,7 @@ class Settings:
     default_max_bullets: int = 5
     batch_max_size: int = 32
     batch_max_wait_ms: int = 5
-    queue_max: int = 256
+    queue_max: int = 16
     request_timeout_s: int = 30
     max_input_tokens: int = 0  # 0: the model's window (decoder-only models: at most 4096)
     max_chunks: int = 8

@@ -62,7 +62,10 @@ class Embedder:
 
     def tokenize(self, texts: Sequence[str]) -> list[list[int]]:
         """Word-piece ids of each text (special tokens included), capped at `max_tokens`."""
-        return self.tokenizer(list(texts), truncation=True, max_length=self.max_tokens)["input_ids"] if texts else []
+        if not texts:
+            return []
+        encoded = self.tokenizer(list(texts), truncation=True, max_length=self.max_tokens, return_attention_mask=False, return_token_type_ids=False)
+        return encoded["input_ids"]
 
     def embed(self, ids: list[list[int]]) -> torch.Tensor:
         """Embed tokenized texts (from `tokenize`); rows in the same order, unit length."""

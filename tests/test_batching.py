@@ -1,5 +1,6 @@
 """Dynamic batching: shared engine calls, bounded queue, timeouts, cancellations, metrics."""
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -45,18 +46,21 @@ def test_concurrent_jobs_share_engine_calls_and_get_their_own_results(engine, hu
 
 def test_the_batcher_waits_only_for_requests_being_prepared(engine):
     metrics = Metrics()
-    batcher = Batcher(engine, metrics, max_batch=8, max_wait_ms=60_000)
-    first, second = jobs_from(["A lone story about a cat. It sat down.", "A second story about a dog. It ran off."])
-    assert batcher.submit(first, timeout_s=30).short.text.startswith("A lone story")  # not held for 60 s
-    with batcher.preparing():
-        waiting = threading.Thread(target=batcher.submit, args=(first, 30))
-        waiting.start()
-        jobs = batcher._queue
-        while jobs.unfinished_tasks < 2 or jobs.qsize():  # queued and taken: the batcher waits for this request
-            threading.Event().wait(0.01)
-    batcher.submit(second, timeout_s=30)
-    waiting.join()
+    batcher = Batcher(engine, metrics, max_batch=2, max_wait_ms=60_000)
+    lone, first, second = jobs_from(["A lone story about a cat. It sat.", "A story about a dog. It ran.", "A story about a bird. It flew."])
+    assert batcher.submit(lone, timeout_s=30).short.text.startswith("A lone story")  # not held for 60 s
+    with batcher.preparing(), ThreadPoolExecutor(2) as pool:  # a request still being prepared: the batcher waits
+        results = [pool.submit(batcher.submit, job, 30) for job in (first, second)]
+        assert [r.result(timeout=30).short.text[:12] for r in results] == ["A story abou"] * 2
     assert batches(metrics) == (2, 3)  # the lone job, then both jobs in one call
+
+
+def wait_until(condition, seconds: float = 30) -> None:
+    """Poll until `condition()` holds; fail the test instead of hanging."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.01)
 
 
 class GatedEngine:
@@ -72,7 +76,7 @@ class GatedEngine:
 
     def summarize(self, jobs):
         self.entered.set()
-        self.gate.wait()
+        assert self.gate.wait(60), "the test never opened the gate"
         return self.engine.summarize(jobs)
 
 
@@ -81,10 +85,9 @@ def test_full_queue_is_refused_at_once(engine):
     batcher = Batcher(gated, Metrics(), max_batch=1, max_wait_ms=0, max_queue=1)
     with ThreadPoolExecutor(6) as pool:
         running = pool.submit(batcher.submit, jobs_from(["A first story about a fox. It hid."])[0], 60)
-        gated.entered.wait()
+        assert gated.entered.wait(30)
         outcomes = [pool.submit(batcher.submit, job, 60) for job in jobs_from([f"Story {n} is about a cat. It sat." for n in range(5)])]
-        while sum(f.done() for f in outcomes) < 4:  # one job fits the queue; the other four are refused at once
-            threading.Event().wait(0.01)
+        wait_until(lambda: sum(f.done() for f in outcomes) >= 4)  # one job fits the queue; four are refused at once
         gated.gate.set()
         assert running.result().short.text.startswith("A first story")
     refused = [f for f in outcomes if isinstance(f.exception(), Overloaded)]
@@ -97,7 +100,7 @@ def test_timed_out_and_abandoned_jobs_are_cancelled_and_skipped(engine):
     batcher = Batcher(gated, metrics, max_batch=1, max_wait_ms=0)
     busy = threading.Thread(target=batcher.submit, args=(jobs_from(["The first story is about a fox. It hid."])[0], 120))
     busy.start()
-    gated.entered.wait()  # the first job occupies the engine
+    assert gated.entered.wait(30)  # the first job occupies the engine
     with pytest.raises(TimedOut):
         batcher.submit(jobs_from(["A short story about a cat. It sat down."])[0], timeout_s=0)
     with pytest.raises(Disconnected):
@@ -122,10 +125,9 @@ def test_overload_is_a_json_503_with_retry_after(engine, huawei_text):
 
     with ThreadPoolExecutor(10) as pool:
         first = pool.submit(post, 0)
-        gated.entered.wait()  # the engine is busy with the first request
+        assert gated.entered.wait(30)  # the engine is busy with the first request
         others = [pool.submit(post, n) for n in range(1, 10)]
-        while sum(f.done() for f in others) < 8:  # one fits the queue, eight are refused
-            threading.Event().wait(0.01)
+        wait_until(lambda: sum(f.done() for f in others) >= 8)  # one fits the queue, eight are refused
         gated.gate.set()
         responses = [first.result()] + [f.result() for f in others]
     refused = [r for r in responses if r.status_code == 503]
@@ -158,6 +160,7 @@ def test_a_request_past_its_timeout_is_a_json_504(engine, huawei_text):
     gated.gate.clear()
     response = app.test_client().post("/v1/summarize", json={"text": huawei_text})
     gated.gate.set()
+    app.extensions["summarizer"].batcher.submit(jobs_from(["A last story about a bird. It flew."])[0], 30)  # queue drained
     assert response.status_code == 504 and response.get_json()["error"]["code"] == "timeout"
     metrics = app.extensions["summarizer"].metrics.registry
     assert metrics.get_sample_value("summarizer_rejected_total", {"reason": "timeout"}) == 1

@@ -28,3 +28,8 @@ def test_torch_threads_share_the_cores_among_workers(monkeypatch):
     assert Settings(workers=2).intra_op_threads == 4
     assert Settings(workers=16).intra_op_threads == 1
     assert Settings(torch_threads=3).intra_op_threads == 3
+
+
+def test_default_threads_leave_room_to_refuse_requests_beyond_the_batch_and_queue():
+    settings = Settings()
+    assert settings.threads > settings.batch_max_size + settings.queue_max

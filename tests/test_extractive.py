@@ -5,8 +5,8 @@ from pathlib import Path
 
 import torch
 
-from service.engines.base import Job, Options
 from service.config import Settings
+from service.engines.base import Job, Options
 from service.engines.extractive import SENTENCE_TOKENS, ExtractiveEngine, candidates
 from service.text import prepare
 
@@ -20,6 +20,7 @@ def test_batch_results_match_single_results(engine, huawei_text):
     single = [engine.summarize([job])[0] for job in jobs]
     assert [s.short and s.short.text for s in batched] == [s.short and s.short.text for s in single]
     assert [[b.text for b in s.bullets] for s in batched] == [[b.text for b in s.bullets] for s in single]
+    assert [s.input_tokens for s in batched] == [s.input_tokens for s in single]  # one job has a title, one has not
 
 
 def test_bullets_are_distinct_complete_sentences_in_order(engine, huawei_text):
@@ -46,7 +47,7 @@ def test_one_sentence_article(engine):
 def test_embedder_batches_stay_within_the_token_budget_and_keep_each_text_its_row(engine):
     embedder = engine.embedder
     texts = ["Rain fell.", "The council approved a new budget for schools and roads on Tuesday after a long debate.", "Cats sleep."] * 12
-    ids = embedder.tokenizer(texts, truncation=True, max_length=embedder.max_tokens)["input_ids"]
+    ids = embedder.tokenize(texts)
     order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
     batches = embedder._batches(order, ids)
     assert [i for batch in batches for i in batch] == order
@@ -59,9 +60,9 @@ def test_embedder_batches_stay_within_the_token_budget_and_keep_each_text_its_ro
 
 
 def test_sentences_are_embedded_from_at_most_sentence_tokens(engine):
-    long_sentence = " ".join(["word"] * 200) + "."
-    ids = engine.embedder.tokenizer([long_sentence], truncation=True, max_length=engine.embedder.max_tokens)["input_ids"]
-    assert engine.embedder.max_tokens == SENTENCE_TOKENS and len(ids[0]) == SENTENCE_TOKENS
+    long_sentence = "The committee said " + " ".join(["that the plan would work"] * 40) + "."
+    summary = engine.summarize([Job(prepare(long_sentence), Options(style="short", short_max_words=200))])[0]
+    assert summary.short.text == long_sentence and summary.input_tokens == SENTENCE_TOKENS
 
 
 def test_input_tokens_count_every_word_piece_the_engine_embedded(engine, huawei_text):

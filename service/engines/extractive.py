@@ -22,6 +22,7 @@ import torch
 from service.config import Settings
 from service.embedder import Embedder
 from service.engines.base import Job, Options, Passage, Source, Summary
+from service.engines.generation import pick_device
 from service.text import Document, Sentence
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ class Scorer:
     redundancy: float = 0.6
     extra_bullet_threshold: float = 0.5
     max_candidates: int = 60
-    embedding_layers: int = 0  # MiniLM blocks of the features it was trained on (0: all)
+    embedding_layers: int | None = None  # MiniLM blocks of the features it was trained on (None: not recorded)
 
     @classmethod
     def load(cls, path: Path = SCORER_PATH) -> "Scorer":
@@ -65,8 +66,10 @@ class ExtractiveEngine:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "ExtractiveEngine":
-        engine = cls(Embedder(settings.embedding_model, max_tokens=SENTENCE_TOKENS, layers=settings.embedding_layers), Scorer.load())
-        if engine.scorer.embedding_layers != engine.embedder.layers:
+        device = str(pick_device(settings.device))
+        embedder = Embedder(settings.embedding_model, device=device, max_tokens=SENTENCE_TOKENS, layers=settings.embedding_layers)
+        engine = cls(embedder, Scorer.load())
+        if engine.scorer.embedding_layers not in (None, engine.embedder.layers):
             log.warning("the scorer was trained on features from %d MiniLM blocks, the engine runs %d; summaries may be a "
                         "little worse (retrain with scripts/train_scorer.py)", engine.scorer.embedding_layers, engine.embedder.layers)
         return engine
@@ -87,18 +90,19 @@ class ExtractiveEngine:
 
     def summarize(self, jobs: Sequence[Job]) -> list[Summary]:
         groups = [candidates(job.document, self.scorer.max_candidates) for job in jobs]
-        titles = [job.document.title or "" for job in jobs]
-        ids = self.embedder.tokenize([s.text for group in groups for s in group] + titles)
+        sentences = [s.text for group in groups for s in group]
+        titles = {n: job.document.title for n, job in enumerate(jobs) if job.document.title}
+        ids = self.embedder.tokenize(sentences + list(titles.values()))
         vectors = self.embedder.embed(ids)
-        title_row = len(ids) - len(titles)
+        title_rows = {n: len(sentences) + k for k, n in enumerate(titles)}
         results, first = [], 0
         for n, (job, group) in enumerate(zip(jobs, groups)):
             rows = slice(first, first + len(group))
             first += len(group)
-            title = vectors[title_row + n] if job.document.title else None
+            title = vectors[title_rows[n]] if n in title_rows else None
             features = sentence_features(group, vectors[rows], title)
             summary = self.select(group, vectors[rows], self.scorer.score(features), job.options)
-            summary.input_tokens = sum(map(len, ids[rows])) + (len(ids[title_row + n]) if title is not None else 0)
+            summary.input_tokens = sum(map(len, ids[rows])) + (len(ids[title_rows[n]]) if n in title_rows else 0)
             results.append(summary)
         return results
 

@@ -17,11 +17,11 @@ install: $(STAMP)
 # machines serve the 2.13.0 CPU wheel from disk; elsewhere set
 # TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu.
 TORCH_INDEX_URL ?=
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet "torch==2.13.0" $(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL))
-	$(BIN)/pip install --quiet -e ".[eval,dev]"
+	$(BIN)/pip install --quiet -e ".[eval,dev,train]"
 	touch $(STAMP)
 
 serve: $(STAMP)

@@ -9,7 +9,7 @@ Training data: CNN/DailyMail articles from FRANK, SummEval and REALSumm in ../sh
 with every article that also appears in goyal2022_cnn_test500.jsonl removed, so that file
 stays a clean test set.
 
-    .venv/bin/pip install scikit-learn
+    make install    # the `train` extra (scikit-learn) comes with it
     .venv/bin/python scripts/train_scorer.py --data-dir ../shared/data
 """
 from __future__ import annotations

@@ -4,7 +4,8 @@
 #   docker run --rm -p 8000:8000 article-summarizer
 #
 # Build arguments (README "Docker" has the details):
-#   BASE_IMAGE       Python 3.11 image for both stages (a local one where no registry is reachable)
+#   BASE_IMAGE       Python 3.11 image for the build stages and the runtime (a local one where no
+#                    registry is reachable)
 #   TORCH_INDEX_URL  package index for torch and its own dependencies (the rest comes from the
 #                    default index): the PyTorch CPU index keeps CUDA out of the image;
 #                    .../whl/cu128 (or another CUDA tag) makes a GPU image
@@ -15,8 +16,8 @@
 #   VERSION, REVISION  OCI label values (image version, source commit)
 ARG BASE_IMAGE=python:3.11-slim
 
-# ---- builder: the application and its dependencies in /opt/venv ----
-FROM ${BASE_IMAGE} AS builder
+# ---- deps: the application's dependencies in /opt/venv ----
+FROM ${BASE_IMAGE} AS deps
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PATH=/opt/venv/bin:$PATH
 RUN python -m venv /opt/venv
@@ -37,13 +38,15 @@ RUN pip install --no-cache-dir --index-url "$TORCH_INDEX_URL" "torch==${TORCH_VE
     && find "$site" -type d -name tests -prune -exec rm -rf {} + \
     && rm -rf "$site/torch/test" "$site"/torch/bin/*Test "$site"/torch/bin/test_* "$site"/torch/bin/protoc*
 
-# The service itself: a small layer, rebuilt when the code changes.
+# ---- builder: the service itself on top of deps, a small layer rebuilt when the code changes ----
+FROM deps AS builder
 COPY README.md ./
 COPY service ./service
 RUN pip install --no-cache-dir --no-deps . && pip check
 
 # ---- model: optional abstractive model, downloaded at build time ----
-FROM builder AS model
+# On deps, not builder: a change to the service's code does not download the model again.
+FROM deps AS model
 ARG MODEL=""
 ARG MODEL_REVISION=main
 COPY docker/fetch_model.py /tmp/fetch_model.py

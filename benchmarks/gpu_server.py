@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.gpu_abstractive import FULL, TINY, articles, build_models
-from benchmarks.load import compare
+from benchmarks.load import compare, throughput_ratio
 
 TIMEOUT_S = 900  # with batching off, 64 clients queue behind one another for minutes
 
@@ -34,7 +34,6 @@ def main() -> None:
     args = parser.parse_args()
     shape = TINY if args.tiny else FULL
     texts = articles(64, shape)
-    results = {}
     with tempfile.TemporaryDirectory() as root:
         summarizer, grounding = build_models(Path(root), shape)
         env = {
@@ -50,11 +49,10 @@ def main() -> None:
             "GUNICORN_THREADS": str(args.clients + 4),
             "GUNICORN_TIMEOUT": str(TIMEOUT_S),
         }
-        off_requests = args.off_requests or args.requests
-        results["off"] = compare(texts, args.clients, off_requests, "bullets", ["off"], env, warm_up=2, timeout_s=TIMEOUT_S)["off"]
-        results["on"] = compare(texts, args.clients, args.requests, "bullets", ["on"], env, warm_up=args.clients, timeout_s=TIMEOUT_S)["on"]
-    ratio = results["on"]["throughput_rps"] / results["off"]["throughput_rps"]
-    print(f"throughput on/off: {ratio:.2f}x")
+        requests = {"off": args.off_requests or args.requests, "on": args.requests}
+        warm_up = {"off": 2, "on": args.clients}
+        results = compare(texts, args.clients, requests, "bullets", ["off", "on"], env, warm_up=warm_up, timeout_s=TIMEOUT_S)
+    ratio = throughput_ratio(results)
     if os.environ.get("OUT"):
         Path(os.environ["OUT"], "gpu_server.json").write_text(json.dumps({"clients": args.clients, "ratio": ratio, "results": results}, indent=2))
 

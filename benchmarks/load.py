@@ -46,21 +46,35 @@ def drive(url: str, articles: list[str], clients: int, total: int, style: str, t
     return {"requests": total, "errors": sum(e for _, e in results), **latency_stats([s * 1000 for s in seconds], elapsed)}
 
 
-def compare(articles: list[str], clients: int, total: int, style: str, modes: list[str], extra: dict[str, str], warm_up: int, timeout_s: float = 120) -> dict:
-    """Serve and drive each mode in turn; print one line per mode and the on/off ratio."""
+def compare(
+    articles: list[str], clients: int, total: int | dict[str, int], style: str, modes: list[str], extra: dict[str, str],
+    warm_up: int | dict[str, int], timeout_s: float = 120,
+) -> dict:
+    """Serve and drive each mode in turn; print one line per mode and the on/off ratio.
+
+    `total` (requests) and `warm_up` (requests sent first, not measured) are one count for
+    every mode, or a dict with a count per mode.
+    """
     results = {}
     for mode in modes:
+        mode_total = total[mode] if isinstance(total, dict) else total
+        mode_warm_up = warm_up[mode] if isinstance(warm_up, dict) else warm_up
         server = start_server({**extra, **MODES[mode]}, access_log=False)
         try:
-            drive(server.url, articles, min(clients, warm_up), warm_up, style, timeout_s)
-            results[mode] = r = drive(server.url, articles, clients, total, style, timeout_s)
+            drive(server.url, articles, min(clients, mode_warm_up), mode_warm_up, style, timeout_s)
+            results[mode] = r = drive(server.url, articles, clients, mode_total, style, timeout_s)
         finally:
             server.stop()
         print(f"batching {mode:3}: {clients} clients, {r['requests']} requests, {r['errors']} errors, "
               f"{r['throughput_rps']:.2f} req/s, p50 {r['latency_p50_ms']:.0f} ms, p95 {r['latency_p95_ms']:.0f} ms, p99 {r['latency_p99_ms']:.0f} ms", flush=True)
     if {"on", "off"} <= results.keys():
-        print(f"throughput on/off: {results['on']['throughput_rps'] / results['off']['throughput_rps']:.2f}x")
+        print(f"throughput on/off: {throughput_ratio(results):.2f}x")
     return results
+
+
+def throughput_ratio(results: dict) -> float:
+    """Throughput with batching on over off, from `compare`'s results (both modes run)."""
+    return results["on"]["throughput_rps"] / results["off"]["throughput_rps"]
 
 
 def main() -> None:

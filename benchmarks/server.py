@@ -6,12 +6,11 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-import requests
+from eval.client import ServiceError, wait_ready
 
 REPO = Path(__file__).resolve().parents[1]
 GUNICORN = [sys.executable, "-m", "gunicorn", "--config", "python:service.gunicorn_conf", "service.wsgi:app"]
@@ -45,18 +44,13 @@ class Server:
 
     def wait_ready(self, deadline_s: float = 300) -> None:
         """Poll `/readyz` until it answers 200; raise with the server's output if it exits or times out."""
-        deadline = time.monotonic() + deadline_s
-        while time.monotonic() < deadline:
+        try:
+            wait_ready(self.url, deadline_s, alive=lambda: self.process.poll() is None, interval=0.3)
+        except ServiceError:
             if self.process.poll() is not None:
-                raise RuntimeError(f"server exited with {self.process.returncode}: {self.output()[-4000:]}")
-            try:
-                if requests.get(f"{self.url}/readyz", timeout=5).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.3)
-        self.stop()
-        raise RuntimeError(f"server not ready in {deadline_s:.0f} s: {self.output()[-4000:]}")
+                raise RuntimeError(f"server exited with {self.process.returncode}: {self.output()[-4000:]}") from None
+            self.stop()
+            raise RuntimeError(f"server not ready in {deadline_s:.0f} s: {self.output()[-4000:]}") from None
 
     def stop(self) -> None:
         """Terminate the whole process group (make, gunicorn master and workers)."""

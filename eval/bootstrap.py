@@ -17,10 +17,7 @@ def resample(n: int, resamples: int = 1000, seed: int = 0) -> np.ndarray:
 
 def mean_ci(values: np.ndarray, indices: np.ndarray, level: float = 0.95) -> tuple[float, float]:
     """Percentile bootstrap interval of the mean."""
-    means = np.asarray(values, dtype=float)[indices].mean(axis=1)
-    tail = 100 * (1 - level) / 2
-    low, high = np.percentile(means, [tail, 100 - tail])
-    return float(low), float(high)
+    return _interval(_means(values, indices), level)
 
 
 @dataclass(frozen=True)
@@ -46,9 +43,20 @@ def paired_test(a: np.ndarray, b: np.ndarray, indices: np.ndarray, level: float 
     up to resampling granularity.
     """
     delta = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
-    means = delta[indices].mean(axis=1)
-    tail = 100 * (1 - level) / 2
-    low, high = np.percentile(means, [tail, 100 - tail])
+    means = _means(delta, indices)
+    low, high = _interval(means, level)
     far_side = min(int(np.sum(means <= 0)), int(np.sum(means >= 0)))
     p = min(1.0, 2 * (far_side + 1) / (len(means) + 1))
-    return Paired(float(delta.mean()), float(low), float(high), p)
+    return Paired(float(delta.mean()), low, high, p)
+
+
+def _means(values: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    """The mean of `values` in each resample (one per row of `indices`)."""
+    return np.asarray(values, dtype=float)[indices].mean(axis=1)
+
+
+def _interval(means: np.ndarray, level: float) -> tuple[float, float]:
+    """The central `level` percentile interval of resampled means."""
+    tail = 100 * (1 - level) / 2
+    low, high = np.percentile(means, [tail, 100 - tail])
+    return float(low), float(high)

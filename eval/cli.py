@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Sequence
 
 from eval import compare as comparison
+from eval import report
 from eval.client import ServiceError
 from eval.data import BUNDLED_SAMPLE, DataError, Fields
 from eval.pipeline import RunConfig, run
-from eval.scoring import BY_KEY
+from eval.scoring import BY_KEY, HEADLINE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -116,11 +117,11 @@ def _stored(value: str) -> tuple[str, ...] | None:
 
 
 def _summary_table(systems: dict) -> str:
-    keys = [k for k in ("rouge1", "rouge2", "rougeLsum", "semantic", "supported", "words") if any(k in s for s in systems.values())]
+    keys = report.columns(systems, (*HEADLINE, "supported", "words"))
     width = max(len(name) for name in systems)
     lines = [f"{'system':<{width}}  " + "  ".join(f"{BY_KEY[k].label:>11}" for k in keys)]
     for name, s in systems.items():
-        lines.append(f"{name:<{width}}  " + "  ".join(f"{s[k]:>11.{BY_KEY[k].digits}f}" if k in s else " " * 11 for k in keys))
+        lines.append(f"{name:<{width}}  " + "  ".join(f"{report.formatted(s, k):>11}" for k in keys))
     return "\n".join(lines)
 
 

@@ -6,6 +6,7 @@ requests per second of wall time for the whole run at that concurrency.
 """
 from __future__ import annotations
 
+import http.client
 import json
 import time
 import urllib.error
@@ -18,7 +19,7 @@ import numpy as np
 from service.engines.base import Options
 
 from eval.data import Record
-from eval.systems import SERVICE, Output, SystemRun, from_bullets, from_text, styles
+from eval.systems import SERVICE, SystemRun, output_for, styles
 
 
 LIVE_STATS = ("latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "throughput_rps")
@@ -28,18 +29,23 @@ class ServiceError(RuntimeError):
     """The service could not be reached, was not ready, or answered a request with an error."""
 
 
-def wait_ready(url: str, timeout: float = 60.0) -> None:
-    """Poll `GET /readyz` until it answers 200, or raise `ServiceError`."""
+def wait_ready(url: str, timeout: float = 60.0, alive: Callable[[], bool] | None = None, interval: float = 0.5) -> None:
+    """Poll `GET /readyz` every `interval` s until it answers 200, or raise `ServiceError`.
+
+    `alive`, when given, is asked before each poll; once it returns False there is no point waiting.
+    """
     deadline = time.monotonic() + timeout
     last = "no answer"
     while time.monotonic() < deadline:
+        if alive is not None and not alive():
+            raise ServiceError(f"{url} stopped before it was ready ({last})")
         try:
             with urllib.request.urlopen(f"{url}/readyz", timeout=5) as response:
                 if response.status == 200:
                     return
-        except (urllib.error.URLError, OSError) as err:
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as err:
             last = str(err)
-        time.sleep(0.5)
+        time.sleep(interval)
     raise ServiceError(f"{url} was not ready within {timeout:.0f} s ({last})")
 
 
@@ -83,7 +89,8 @@ def service_runs(
     latencies = [ms for _, ms in answers]
     info = {"url": url, "concurrency": concurrency, "engine": service_info(url).get("engine", {}), **latency_stats(latencies, wall)}
     return [
-        SystemRun(f"{name}:{s}", SERVICE, [_output(body, s, ms) for body, ms in answers], info) for s in styles(options.style)
+        SystemRun(f"{name}:{s}", SERVICE, [output_for(s, body.get("short"), body.get("bullets"), ms) for body, ms in answers], info)
+        for s in styles(options.style)
     ]
 
 
@@ -124,9 +131,3 @@ def _error_text(err: urllib.error.HTTPError) -> str:
         return f"{error['code']}: {error['message']}"
     except (ValueError, KeyError, TypeError):
         return raw[:200]
-
-
-def _output(body: dict, style: str, latency_ms: float) -> Output:
-    if style == "short":
-        return from_text(body.get("short") or "", latency_ms)
-    return from_bullets(list(body.get("bullets") or []), latency_ms)

@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import random
 import re
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterable, Iterator
+
+from service.text import Document, prepare
 
 _SURROGATE = re.compile("[\udc80-\udcff]")  # undecodable bytes under surrogateescape
 BUNDLED_SAMPLE = Path(__file__).parent / "data" / "sample.jsonl"
@@ -36,6 +40,11 @@ class Record:
     references: list[str]
     systems: dict[str, str] = field(default_factory=dict)
     title: str | None = None
+
+    @cached_property
+    def document(self) -> Document:
+        """The article after `service.text.prepare`, computed once for the baselines and scoring."""
+        return prepare(self.article, self.title)
 
 
 @dataclass(frozen=True)
@@ -82,9 +91,10 @@ def load(source: str | Path, fields_: Fields = Fields(), strict: bool = False) -
     path = Path(source)
     if not path.is_file():
         raise DataError(f"{source}: no such file")
-    rows = _csv_rows(path) if path.suffix.lower() in (".csv", ".tsv") else _jsonl_rows(path)
+    content = path.read_bytes()
+    rows = _csv_rows(content, path) if path.suffix.lower() in (".csv", ".tsv") else _jsonl_rows(content)
     records, skipped = _collect(rows, fields_, source, strict)
-    return Dataset(records, source, hashlib.sha256(path.read_bytes()).hexdigest(), skipped)
+    return Dataset(records, source, hashlib.sha256(content).hexdigest(), skipped)
 
 
 def select(records: list[Record], limit: int | None, seed: int) -> list[Record]:
@@ -150,8 +160,8 @@ def _strings(value: Any, name: str) -> list[str]:
     raise DataError(f"field {name!r} must be a string or a list of strings")
 
 
-def _jsonl_rows(path: Path) -> Iterator[tuple[int, Any]]:
-    with path.open("rb") as handle:
+def _jsonl_rows(content: bytes) -> Iterator[tuple[int, Any]]:
+    with io.BytesIO(content) as handle:
         for number, raw in enumerate(handle, start=1):
             if not raw.strip():
                 continue
@@ -166,9 +176,9 @@ def _jsonl_rows(path: Path) -> Iterator[tuple[int, Any]]:
             yield number, row if isinstance(row, dict) else DataError("not a JSON object")
 
 
-def _csv_rows(path: Path) -> Iterator[tuple[int, Any]]:
-    """CSV/TSV rows as dicts; `systems.<name>` columns are gathered into `systems`."""
-    with path.open(newline="", encoding="utf-8", errors="surrogateescape") as handle:
+def _csv_rows(content: bytes, path: Path) -> Iterator[tuple[int, Any]]:
+    """CSV/TSV rows (of `path`'s `content`) as dicts; `systems.<name>` columns are gathered into `systems`."""
+    with io.TextIOWrapper(io.BytesIO(content), newline="", encoding="utf-8", errors="surrogateescape") as handle:
         reader = csv.reader(handle, delimiter="\t" if path.suffix.lower() == ".tsv" else ",", strict=True)
         try:
             header = next(reader)

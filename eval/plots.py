@@ -11,16 +11,15 @@ import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first
 import numpy as np  # noqa: E402
 
 from eval.aggregate import metric_values  # noqa: E402
-from eval.scoring import BY_KEY, Example  # noqa: E402
+from eval.scoring import BY_KEY, HEADLINE, Example  # noqa: E402
 
-_WITH_REFERENCES = ("rouge1", "rouge2", "rougeLsum", "semantic")
 _WITHOUT_REFERENCES = ("supported", "coverage", "density", "novel2")
 
 
 def draw_all(out: Path, systems: dict, scored: dict[str, Sequence[Example]]) -> list[tuple[str, str]]:
     """Write every plot into `out`; returns (title, file name) pairs for the report."""
     names = list(systems)
-    keys = [k for k in _WITH_REFERENCES if k in systems[names[0]]] or list(_WITHOUT_REFERENCES)
+    keys = [k for k in HEADLINE if k in systems[names[0]]] or list(_WITHOUT_REFERENCES)
     plots = [
         ("Score distributions per system", "distributions.png", lambda p: distributions(p, names, scored, keys)),
         ("Score vs summary length", "score_vs_length.png", lambda p: score_vs_length(p, names, scored, keys[0])),

@@ -4,11 +4,12 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 from eval.aggregate import PAIRED_METRICS
-from eval.scoring import BY_KEY
+from eval.client import LIVE_STATS
+from eval.scoring import BY_KEY, METRICS
 
-QUALITY = ("rouge1", "rouge2", "rougeL", "rougeLsum", "semantic", "supported")
-SHAPE = ("coverage", "density", "compression", "novel1", "novel2", "novel3", "words", "sentences", "bullets")
-LATENCY = (("latency_p50_ms", "p50 ms"), ("latency_p95_ms", "p95 ms"), ("latency_p99_ms", "p99 ms"), ("throughput_rps", "req/s"))
+QUALITY = tuple(metric.key for metric in METRICS if metric.better)  # a direction is better: the best is marked
+SHAPE = tuple(metric.key for metric in METRICS if not metric.better)  # descriptive
+LATENCY = tuple(zip(LIVE_STATS, ("p50 ms", "p95 ms", "p99 ms", "req/s")))
 
 
 def render(metrics: dict, plots: Sequence[tuple[str, str]] = ()) -> str:
@@ -59,24 +60,25 @@ def _section(title: str, note: str, body: str) -> str:
     return f"## {title}\n\n" + (f"{note}\n\n" if note else "") + body
 
 
-def _columns(systems: dict, keys: Sequence[str]) -> list[str]:
+def columns(systems: dict, keys: Sequence[str]) -> list[str]:
+    """The keys that at least one system has, in the given order."""
     return [key for key in keys if any(key in s for s in systems.values())]
 
 
 def _table(systems: dict, keys: Sequence[str], mark_best: bool) -> str:
-    keys = _columns(systems, keys)
+    keys = columns(systems, keys)
     if not keys:
         return ""
     best = {key: _best(systems, key) for key in keys} if mark_best else {}
     rows = [["System", "Kind", "n", *(BY_KEY[k].label for k in keys)]]
     for name, s in systems.items():
-        cells = [_fmt(s, k, bold=k in s and round(s[k], BY_KEY[k].digits) == best.get(k)) for k in keys]
+        cells = [formatted(s, k, bold=k in s and round(s[k], BY_KEY[k].digits) == best.get(k)) for k in keys]
         rows.append([f"`{name}`", s["kind"], str(s["n"]), *cells])
     return _markdown(rows, numeric_from=2)
 
 
 def _interval_table(systems: dict, keys: Sequence[str]) -> str:
-    keys = _columns(systems, keys)
+    keys = columns(systems, keys)
     rows = [["System", *(BY_KEY[k].label for k in keys)]]
     for name, s in systems.items():
         rows.append([f"`{name}`", *(_interval(s, k) for k in keys)])
@@ -148,7 +150,8 @@ def _best(systems: dict, key: str) -> float | None:
     return max(values) if BY_KEY[key].better > 0 else min(values)
 
 
-def _fmt(summary: dict, key: str, bold: bool = False) -> str:
+def formatted(summary: dict, key: str, bold: bool = False) -> str:
+    """A system's value of `key` with the metric's decimals (empty when it has none)."""
     if key not in summary:
         return ""
     text = f"{summary[key]:.{BY_KEY[key].digits}f}"

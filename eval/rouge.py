@@ -17,12 +17,20 @@ class Rouge:
 
     def __init__(self) -> None:
         self._scorer = rouge_scorer.RougeScorer(list(ROUGE_TYPES), use_stemmer=True)
+        self._rouge1 = rouge_scorer.RougeScorer(["rouge1"], use_stemmer=True)
 
     def score(self, summary: list[str], references: list[list[str]]) -> tuple[dict[str, float], int]:
         """F1 × 100 per ROUGE type against the best reference, and that reference's index."""
         if not references:
             raise ValueError("ROUGE needs at least one reference")
         prediction = "\n".join(summary)
-        scored = [self._scorer.score("\n".join(reference), prediction) for reference in references]
-        best = max(range(len(scored)), key=lambda i: scored[i]["rouge1"].fmeasure)
-        return {name: 100 * scored[best][name].fmeasure for name in ROUGE_TYPES}, best
+        best = self._best_reference(prediction, references)
+        scored = self._scorer.score("\n".join(references[best]), prediction)
+        return {name: 100 * scored[name].fmeasure for name in ROUGE_TYPES}, best
+
+    def _best_reference(self, prediction: str, references: list[list[str]]) -> int:
+        """The index of the reference with the highest ROUGE-1 F1 (the first on ties)."""
+        if len(references) == 1:
+            return 0
+        f1 = [self._rouge1.score("\n".join(reference), prediction)["rouge1"].fmeasure for reference in references]
+        return max(range(len(f1)), key=f1.__getitem__)

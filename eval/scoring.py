@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from service.text import count_words, normalize_space, prepare, split_reference
+from service.text import count_words, normalize_space, split_reference
 
 from eval.data import Record
 from eval.extractiveness import ArticleIndex, extractiveness
@@ -46,6 +46,7 @@ METRICS: tuple[Metric, ...] = (
 )
 BY_KEY = {metric.key: metric for metric in METRICS}
 REFERENCE_METRICS = (*ROUGE_TYPES, "semantic")
+HEADLINE = tuple(key for key in REFERENCE_METRICS if key != "rougeL")  # plots and the console table; R-L ~ R-Lsum
 
 
 @dataclass(frozen=True)
@@ -66,9 +67,7 @@ class Scorer:
         self.rouge = Rouge()
         self.with_references = all(record.references for record in records)
         self.indexes = [ArticleIndex(record.article) for record in records]
-        self.articles = [
-            [normalize_space(s.text) for s in prepare(record.article, record.title).sentences] for record in records
-        ]
+        self.articles = [[normalize_space(s.text) for s in record.document.sentences] for record in records]
         self.references = [[split_reference(ref) for ref in record.references] for record in records]
 
     def queue(self, runs: Sequence[SystemRun]) -> int:

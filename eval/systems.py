@@ -58,6 +58,13 @@ def from_bullets(bullets: list[str], latency_ms: float | None = None) -> Output:
     return Output("\n".join(bullets), sentences, len(bullets), latency_ms)
 
 
+def output_for(style: str, short: str | None, bullets: Sequence[str] | None, latency_ms: float | None = None) -> Output:
+    """One style's scored output: the short summary as text, or the bullets."""
+    if style == "short":
+        return from_text(short or "", latency_ms)
+    return from_bullets(list(bullets or []), latency_ms)
+
+
 def styles(style: str) -> list[str]:
     """The scored styles of a `--style` value (`both` scores each separately)."""
     return ["bullets", "short"] if style == "both" else [style]
@@ -89,7 +96,7 @@ def lead_run(name: str, records: Sequence[Record]) -> SystemRun:
     k, raw = int(match.group(1)), bool(match.group(2))
     outputs = []
     for record in records:
-        sentences = split_sentences(record.article) if raw else prepare(record.article, record.title).sentences
+        sentences = split_sentences(record.article) if raw else record.document.sentences
         outputs.append(from_text("\n".join(s.text for s in sentences[:k])))
     return SystemRun(name, BASELINE, outputs, {"k": k, "sentences": "raw article" if raw else "after service.text.prepare"})
 
@@ -114,7 +121,7 @@ def engine_runs(
     started = time.perf_counter()
     for first in range(0, len(records), batch_size):
         batch = records[first : first + batch_size]
-        summaries += engine.summarize([Job(prepare(r.article, r.title), options) for r in batch])
+        summaries += engine.summarize([Job(prepare(r.article, r.title), options) for r in batch])  # timed as the service does it
         if progress:
             progress(len(batch))
     seconds = time.perf_counter() - started
@@ -126,6 +133,4 @@ def engine_runs(
 
 
 def _engine_output(summary: Summary, style: str) -> Output:
-    if style == "short":
-        return from_text(summary.short.text if summary.short else "")
-    return from_bullets([p.text for p in summary.bullets or []])
+    return output_for(style, summary.short.text if summary.short else None, [p.text for p in summary.bullets or []])

@@ -34,7 +34,7 @@ from service.text import Sentence, prepare, split_reference
 
 TRAIN_FILES = ("frank_cnndm.jsonl", "summeval_cnndm.jsonl", "realsumm_cnndm.jsonl")
 TEST_FILE = "goyal2022_cnn_test500.jsonl"
-ROUGE = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeLsum"], use_stemmer=True)
+ROUGE = rouge_scorer.RougeScorer(["rouge1", "rouge2"], use_stemmer=True)
 
 
 def fingerprint(article: str) -> str:
@@ -110,8 +110,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=SCORER_PATH)
     args = parser.parse_args()
 
-    embedder = ExtractiveEngine.from_settings(Settings.from_env()).embedder  # the features the service will compute
-    examples = build_examples(load_training(args.data_dir), embedder, Scorer.load().max_candidates)
+    engine = ExtractiveEngine.from_settings(Settings.from_env())  # the features the service will compute
+    embedder = engine.embedder
+    examples = build_examples(load_training(args.data_dir), embedder, engine.scorer.max_candidates)
     features = np.concatenate([e.features.numpy() for e in examples])
     labels = np.concatenate([e.labels for e in examples])
     print(f"{len(examples)} training articles, {len(labels)} sentences, {int(labels.sum())} oracle picks")

@@ -82,7 +82,7 @@ def summarize():
     state = runtime()
     body = request.get_data(cache=False)  # read from the network before the batcher counts on this request
     with state.preparing():
-        parsed = parse_body(body, request.content_type, request.args, state.settings)
+        parsed = parse_body(body, request.mimetype, request.args, state.settings)
         g.style = parsed.options.style
         document = prepare(parsed.text, parsed.title)
         require_sentences(document)
@@ -91,7 +91,7 @@ def summarize():
     state.metrics.input_sentences.observe(len(document.sentences))
     state.metrics.input_tokens.observe(summary.input_tokens)
     engine = {"name": state.engine.name, "model": state.info.get("model"), "version": __version__}
-    return jsonify(summary_json(summary, document, engine, (time.perf_counter() - g.started) * 1000))
+    return jsonify(summary_json(summary, document, parsed.words, engine, (time.perf_counter() - g.started) * 1000))
 
 
 def _run(state: Runtime, job: Job):

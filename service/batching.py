@@ -54,6 +54,7 @@ class Batcher:
         self.max_batch = max_batch
         self.max_wait = max_wait_ms / 1000
         self._queue: queue.Queue[_Pending] = queue.Queue(maxsize=max_queue)
+        metrics.queue_depth.set_function(self._queue.qsize)
         self._preparing = 0
         self._count_lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="batcher", daemon=True)
@@ -81,7 +82,6 @@ class Batcher:
             self._queue.put_nowait(pending)
         except queue.Full:
             raise Overloaded from None
-        self.metrics.queue_depth.set(self._queue.qsize())
         return self._wait(pending.future, time.monotonic() + timeout_s, disconnected)
 
     def _wait(self, future: Future, deadline: float, disconnected: Callable[[], bool]) -> Summary:
@@ -117,7 +117,6 @@ class Batcher:
             except queue.Empty:
                 if not waiting_for_more:
                     break
-        self.metrics.queue_depth.set(self._queue.qsize())
         return [p for p in batch if p.future.set_running_or_notify_cancel()]
 
     def _execute(self, batch: list[_Pending]) -> None:

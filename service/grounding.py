@@ -15,11 +15,6 @@ from service.embedder import Embedder
 from service.engines.base import Passage, Source
 from service.text import Document, normalize_space, split_sentences
 
-# Measured on 378 CNN/DM reference highlight sentences (goyal2022_cnn_test500, first
-# 150 articles): 3.7% of them score below 0.45 against their own article (5th
-# percentile: 0.47), while only 0.8% score above it against an unrelated article.
-DEFAULT_SUPPORT_THRESHOLD = 0.45
-
 
 def embed_sentences(documents: Sequence[Document], embedder: Embedder) -> list[torch.Tensor]:
     """Each document's sentence vectors (one row per sentence), all embedded in one pass."""

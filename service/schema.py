@@ -6,25 +6,24 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from service.config import Settings
-from service.engines.base import STYLES, Options, Passage, Summary
+from service.engines.base import MAX_BULLETS_RANGE, STYLES, Options, Passage, Summary
 from service.errors import ApiError
 from service.text import Document, count_words
 
 FIELDS = ("text", "title", "style", "max_bullets", "short_max_words")
-MAX_BULLETS_RANGE = (1, 10)
 MIN_SHORT_WORDS = 5
 
 
 @dataclass(frozen=True)
 class SummarizeRequest:
     text: str
+    words: int
     title: str | None
     options: Options
 
 
-def parse_body(body: bytes, content_type: str | None, query: Mapping[str, str], settings: Settings) -> SummarizeRequest:
-    """Turn the raw body (JSON or text/plain) into a validated request, or raise `ApiError`."""
-    media_type = (content_type or "").split(";")[0].strip().lower()
+def parse_body(body: bytes, media_type: str, query: Mapping[str, str], settings: Settings) -> SummarizeRequest:
+    """Turn the raw body (JSON or text/plain; `media_type` without parameters) into a validated request, or raise `ApiError`."""
     if media_type not in ("application/json", "text/plain"):
         raise ApiError(415, "unsupported_media_type", "Send JSON (Content-Type: application/json) or text/plain.")
     try:
@@ -69,17 +68,17 @@ def _validate(fields: dict[str, Any], settings: Settings) -> SummarizeRequest:
     unknown = sorted(set(fields) - set(FIELDS))
     if unknown:
         raise ApiError(400, "unknown_field", f"Unknown field(s): {', '.join(unknown)}. Allowed: {', '.join(FIELDS)}.")
-    text = _text(fields, settings)
+    text, words = _text(fields, settings)
     title = _optional_str(fields, "title")
     style = fields.get("style", "both")
     if style not in STYLES:
         raise ApiError(400, "invalid_style", f"`style` must be one of {', '.join(STYLES)}, got {style!r}.")
     max_bullets = _bounded_int(fields, "max_bullets", settings.default_max_bullets, *MAX_BULLETS_RANGE)
     short_words = _bounded_int(fields, "short_max_words", settings.default_short_words, MIN_SHORT_WORDS, settings.max_short_words)
-    return SummarizeRequest(text, title, Options(style=style, max_bullets=max_bullets, short_max_words=short_words))
+    return SummarizeRequest(text, words, title, Options(style=style, max_bullets=max_bullets, short_max_words=short_words))
 
 
-def _text(fields: dict[str, Any], settings: Settings) -> str:
+def _text(fields: dict[str, Any], settings: Settings) -> tuple[str, int]:
     if "text" not in fields or fields["text"] is None:
         raise ApiError(400, "missing_text", "The request has no `text` to summarize.")
     text = fields["text"]
@@ -90,7 +89,7 @@ def _text(fields: dict[str, Any], settings: Settings) -> str:
     words = count_words(text)
     if words > settings.max_input_words:
         raise ApiError(413, "text_too_long", f"`text` has {words} words; the limit is {settings.max_input_words}.")
-    return text
+    return text, words
 
 
 def _optional_str(fields: dict[str, Any], name: str) -> str | None:
@@ -114,7 +113,7 @@ def require_sentences(document: Document) -> None:
         raise ApiError(422, "no_sentences", "No sentences were found in `text` after removing page debris.")
 
 
-def summary_json(summary: Summary, document: Document, engine: dict, latency_ms: float) -> dict[str, Any]:
+def summary_json(summary: Summary, document: Document, input_words: int, engine: dict, latency_ms: float) -> dict[str, Any]:
     """The response body: plain strings for the summaries, grounding alongside."""
     body: dict[str, Any] = {}
     grounding: dict[str, Any] = {}
@@ -128,7 +127,7 @@ def summary_json(summary: Summary, document: Document, engine: dict, latency_ms:
     body["warnings"] = summary.warnings
     body["engine"] = engine
     body["stats"] = {
-        "input_words": count_words(document.text),
+        "input_words": input_words,
         "content_words": document.words,
         "sentences": len(document.sentences),
         "removed": document.dropped,

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from syntok import segmenter
 
@@ -67,14 +68,13 @@ class Sentence:
     start: int
     end: int
 
-    @property
+    @cached_property
     def words(self) -> int:
-        return len(_WORD.findall(self.text))
+        return count_words(self.text)
 
     @property
     def is_complete(self) -> bool:
-        """Ends like a sentence (., !, ?, possibly inside closing quotes)."""
-        return bool(_TERMINAL.search(self.text))
+        return is_complete(self.text)
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ class Document:
     title: str | None = None
     dropped: list[str] = field(default_factory=list)
 
-    @property
+    @cached_property
     def words(self) -> int:
         return sum(s.words for s in self.sentences)
 
@@ -95,19 +95,31 @@ def count_words(text: str) -> int:
     return len(_WORD.findall(text))
 
 
+def has_word(text: str) -> bool:
+    return bool(_HAS_WORD.search(text))
+
+
+def is_complete(text: str) -> bool:
+    """Ends like a sentence (., !, ?, possibly inside closing quotes)."""
+    return bool(_TERMINAL.search(text))
+
+
 def normalize_space(text: str) -> str:
     return " ".join(text.split())
 
 
 def split_sentences(text: str, offset: int = 0) -> list[Sentence]:
     """Split text into sentences with spans; line breaks always end a sentence."""
+    return [sentence for start, line in _lines(text) for sentence in _split_line(line, offset + start)]
+
+
+def _split_line(line: str, offset: int) -> list[Sentence]:
+    """The sentences of one line (no line breaks), spans shifted by `offset`."""
     sentences: list[Sentence] = []
-    for line_start, line in _lines(text):
-        for paragraph in segmenter.analyze(line):
-            for tokens in paragraph:
-                start = line_start + tokens[0].offset
-                end = line_start + tokens[-1].offset + len(tokens[-1].value)
-                sentences.append(Sentence(text[start:end], offset + start, offset + end))
+    for paragraph in segmenter.analyze(line):
+        for tokens in paragraph:
+            start, end = tokens[0].offset, tokens[-1].offset + len(tokens[-1].value)
+            sentences.append(Sentence(line[start:end], offset + start, offset + end))
     return sentences
 
 
@@ -141,8 +153,8 @@ def prepare(text: str, title: str | None = None) -> Document:
     sentences = [
         s
         for start, line in kept
-        for s in split_sentences(line, start)
-        if _HAS_WORD.search(s.text) and not _is_debris(s.text, headline, True)
+        for s in _split_line(line, start)
+        if has_word(s.text) and not _is_debris(s.text, headline, True)
     ]
     return Document(text=text, sentences=sentences, title=headline, dropped=dropped)
 
@@ -162,7 +174,7 @@ def _repeated_headline(lines: list[tuple[int, str]]) -> str | None:
     """A short line at the top that is printed twice is the headline."""
     head = [normalize_space(line).casefold() for _, line in lines[:8]]
     for i, line in enumerate(head):
-        if not _TERMINAL.search(line) and count_words(line) <= 25 and line in head[i + 1 :]:
+        if not is_complete(line) and count_words(line) <= 25 and line in head[i + 1 :]:
             return normalize_space(lines[i][1])
     return None
 
@@ -177,13 +189,13 @@ def _is_debris(line: str, headline: str | None, seen_content: bool) -> bool:
         if _STAMP_LINE.match(flat):
             return True
         # A section label such as "Money" or "World News" above the story.
-        if count_words(flat) <= 3 and not _TERMINAL.search(flat):
+        if count_words(flat) <= 3 and not is_complete(flat):
             return True
     return False
 
 
 def _looks_like_prose(line: str) -> bool:
-    return count_words(line) >= 8 and bool(_TERMINAL.search(line))
+    return count_words(line) >= 8 and is_complete(line)
 
 
 def _leading_tag_length(line: str) -> int:
@@ -193,6 +205,6 @@ def _leading_tag_length(line: str) -> int:
 
 def _drop_trailing_debris(kept: list[tuple[int, str]], dropped: list[str]) -> list[tuple[int, str]]:
     """Short unpunctuated lines after the last prose line (tags, share widgets) go."""
-    while kept and not _TERMINAL.search(kept[-1][1]) and count_words(kept[-1][1]) <= 6:
+    while kept and not is_complete(kept[-1][1]) and count_words(kept[-1][1]) <= 6:
         dropped.append(kept.pop()[1])
     return kept

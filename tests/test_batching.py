@@ -28,7 +28,8 @@ def test_concurrent_jobs_share_engine_calls_and_get_their_own_results(engine, hu
     batcher = Batcher(engine, metrics, max_batch=16, max_wait_ms=200)
     texts = [huawei_text, "The dam burst on Monday, flooding three villages. Hundreds of people fled to higher ground."] * 4
     jobs = jobs_from(texts)
-    expected = [engine.summarize([job])[0] for job in jobs]
+    single = {text: engine.summarize(jobs_from([text]))[0] for text in dict.fromkeys(texts)}  # one call per distinct text
+    expected = [single[text] for text in texts]
     start = threading.Barrier(len(jobs))
 
     def submit(job):

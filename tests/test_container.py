@@ -10,18 +10,20 @@ from __future__ import annotations
 import importlib.util
 import os
 import subprocess
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from benchmarks.server import REPO
 
 
-def _fetch_model():
+def _load_fetch_model():
     spec = importlib.util.spec_from_file_location("fetch_model", REPO / "docker" / "fetch_model.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+fetch_model = _load_fetch_model()  # a script, not a package module: loaded once from its file
 
 
 @pytest.mark.skipif(
@@ -41,7 +43,7 @@ def test_image_builds_serves_and_fails_cleanly():
 
 
 def test_model_files_prefer_safetensors_at_top_level():
-    files, kind = _fetch_model().select_files(
+    files, kind = fetch_model.select_files(
         [
             ".gitattributes", "README.md", "config.json", "generation_config.json",
             "tokenizer_config.json", "vocab.json", "merges.txt", "special_tokens_map.json",
@@ -57,7 +59,7 @@ def test_model_files_prefer_safetensors_at_top_level():
 
 
 def test_model_files_sharded_safetensors_and_sentencepiece():
-    files, _ = _fetch_model().select_files(
+    files, _ = fetch_model.select_files(
         ["config.json", "spiece.model", "tokenizer.json", "model.safetensors.index.json",
          "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors", "pytorch_model.bin"]
     )
@@ -68,7 +70,7 @@ def test_model_files_sharded_safetensors_and_sentencepiece():
 
 
 def test_model_files_fall_back_to_pytorch_bin():
-    files, kind = _fetch_model().select_files(["config.json", "vocab.txt", "pytorch_model.bin", "tf_model.h5"])
+    files, kind = fetch_model.select_files(["config.json", "vocab.txt", "pytorch_model.bin", "tf_model.h5"])
     assert kind == "pytorch .bin"
     assert files == ["config.json", "vocab.txt", "pytorch_model.bin"]
 
@@ -76,10 +78,10 @@ def test_model_files_fall_back_to_pytorch_bin():
 @pytest.mark.parametrize("names", [["config.json", "tf_model.h5"], ["model.safetensors", "vocab.json"]])
 def test_model_files_unusable_repository_fails_the_build(names):
     with pytest.raises(SystemExit):
-        _fetch_model().select_files(names)
+        fetch_model.select_files(names)
 
 
 def test_no_model_argument_downloads_nothing(tmp_path):
     dest = tmp_path / "models" / "model"
-    _fetch_model().main("", "main", str(dest))
+    fetch_model.main("", "main", str(dest))
     assert dest.parent.is_dir() and not dest.exists()

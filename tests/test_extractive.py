@@ -1,7 +1,5 @@
 """The embedded extractive engine behind the engine interface."""
-import json
 import logging
-from pathlib import Path
 
 import torch
 
@@ -9,8 +7,6 @@ from service.config import Settings
 from service.engines.base import Job, Options
 from service.engines.extractive import SENTENCE_TOKENS, ExtractiveEngine, candidates
 from service.text import prepare
-
-DATA = Path(__file__).resolve().parents[1] / "eval" / "data"
 
 
 def test_batch_results_match_single_results(engine, huawei_text):

@@ -23,14 +23,13 @@ from service.engines.base import Job, Passage, Summary
 from service.engines.chunking import chunk_sentences
 from service.engines.generation import Generated, Generator, Request
 from service.grounding import embed_sentences, ground_many, similarities
-from service.text import Document, Sentence, count_words, normalize_space, split_sentences
+from service.text import Document, count_words, has_word, is_complete, normalize_space, split_sentences
 
 SHORT_SENTENCES = 2
 MAX_REDUCE_ROUNDS = 8
 _LIST_MARKER = re.compile(r"^\s*(?:[-*•·–—▪‣●◦]|\(?\d{1,2}[.)]|\(?[a-zA-Z][.)](?=\s))\s*")
 _LABEL = re.compile(r"^\s*(?:summary|tl;?dr|short summary)\s*:\s*", re.IGNORECASE)
 _EMPHASIS = re.compile(r"\*\*|__")
-_WORDLIKE = re.compile(r"\w")
 
 
 @dataclass
@@ -47,7 +46,14 @@ class AbstractiveEngine:
 
     name = "abstractive"
 
-    def __init__(self, generator: Generator, embedder: Embedder, max_chunks: int = 8, chunk_overlap: int = 1, support_threshold: float = 0.45):
+    def __init__(
+        self,
+        generator: Generator,
+        embedder: Embedder,
+        max_chunks: int = Settings.max_chunks,
+        chunk_overlap: int = Settings.chunk_overlap,
+        support_threshold: float = Settings.support_threshold,
+    ):
         self.generator = generator
         self.embedder = embedder
         self.max_chunks = max_chunks
@@ -61,9 +67,15 @@ class AbstractiveEngine:
         if settings.max_chunks < 1:
             raise ConfigError(f"{ENV['max_chunks']} must be at least 1, got {settings.max_chunks}")
         generator = Generator(
-            settings.model, settings.device, settings.dtype, settings.generation, settings.generate_batch, settings.max_input_tokens
+            settings.model,
+            settings.device,
+            settings.dtype,
+            settings.generation,
+            settings.generate_batch,
+            settings.max_input_tokens,
+            settings.max_short_words,
         )
-        embedder = Embedder(settings.embedding_model, device=str(generator.device))
+        embedder = Embedder(settings.embedding_model, device=generator.device)
         return cls(generator, embedder, settings.max_chunks, settings.chunk_overlap, settings.support_threshold)
 
     def info(self) -> dict:
@@ -156,7 +168,7 @@ class AbstractiveEngine:
     ) -> None:
         """The source sentence closest to what the model wrote (the lead when it wrote nothing); `vectors`: per job."""
         documents = [jobs[i].document for i, _, _ in fallbacks]
-        queries = [text if _WORDLIKE.search(text) else _lead(doc) for (_, _, text), doc in zip(fallbacks, documents)]
+        queries = [text if has_word(text) else _lead(doc) for (_, _, text), doc in zip(fallbacks, documents)]
         scored = similarities(queries, [vectors[i] for i, _, _ in fallbacks], self.embedder)
         for (i, request, _), document, scores in zip(fallbacks, documents, scored):
             sentence = _closest_fitting(document, scores.tolist(), request.max_words if request.kind == "short" else None)
@@ -192,7 +204,7 @@ class AbstractiveEngine:
 def complete_sentences(output: Generated) -> list[str]:
     """The output's sentences, minus a last one that the token limit cut off."""
     sentences = _sentences(output.text)
-    if sentences and not output.finished and not _is_complete(sentences[-1]):
+    if sentences and not output.finished and not is_complete(sentences[-1]):
         sentences.pop()
     return sentences
 
@@ -223,9 +235,9 @@ def parse_list(output: Generated) -> list[str]:
     """Items of a bulleted or numbered list; preamble lines and an item cut off by the limit are dropped."""
     lines = [line for line in output.text.splitlines() if line.strip()]
     items = [_clean_item(line) for line in lines if _LIST_MARKER.match(line)]
-    items = [item for item in items if _WORDLIKE.search(item)]
+    items = [item for item in items if has_word(item)]
     cut = not output.finished and lines and _LIST_MARKER.match(lines[-1])
-    if items and cut and not _is_complete(items[-1]):
+    if items and cut and not is_complete(items[-1]):
         items.pop()
     return items
 
@@ -236,11 +248,7 @@ def _clean_item(line: str) -> str:
 
 
 def _sentences(text: str) -> list[str]:
-    return [normalize_space(s.text) for s in split_sentences(text) if _WORDLIKE.search(s.text)]
-
-
-def _is_complete(text: str) -> bool:
-    return Sentence(text, 0, len(text)).is_complete
+    return [normalize_space(s.text) for s in split_sentences(text) if has_word(s.text)]
 
 
 def _lead(document: Document) -> str:

@@ -7,12 +7,13 @@ batcher and the evaluation harness only ever talk to this interface.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, Sequence
+from typing import Literal, Protocol, Sequence, get_args
 
 from service.text import Document
 
 Style = Literal["short", "bullets", "both"]
-STYLES: tuple[str, ...] = ("short", "bullets", "both")
+STYLES: tuple[str, ...] = get_args(Style)
+MAX_BULLETS_RANGE = (1, 10)
 
 
 @dataclass(frozen=True)

@@ -10,19 +10,21 @@ batch are embedded in one pass.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import math
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Sequence
 
 import torch
 
 from service.config import Settings
+from service.devices import pick_device
 from service.embedder import Embedder
 from service.engines.base import Job, Options, Passage, Source, Summary
-from service.engines.generation import pick_device
 from service.text import Document, Sentence
 
 log = logging.getLogger(__name__)
@@ -50,9 +52,12 @@ class Scorer:
         data = json.loads(path.read_text())
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
+    @cached_property
+    def _weight_vector(self) -> torch.Tensor:
+        return torch.tensor([self.weights[name] for name in FEATURES])
+
     def score(self, features: torch.Tensor) -> torch.Tensor:
-        weights = torch.tensor([self.weights[name] for name in FEATURES])
-        return torch.sigmoid(features @ weights + self.bias)
+        return torch.sigmoid(features @ self._weight_vector + self.bias)
 
 
 class ExtractiveEngine:
@@ -66,8 +71,7 @@ class ExtractiveEngine:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "ExtractiveEngine":
-        device = str(pick_device(settings.device))
-        embedder = Embedder(settings.embedding_model, device=device, max_tokens=SENTENCE_TOKENS, layers=settings.embedding_layers)
+        embedder = Embedder(settings.embedding_model, device=pick_device(settings.device), max_tokens=SENTENCE_TOKENS, layers=settings.embedding_layers)
         engine = cls(embedder, Scorer.load())
         if engine.scorer.embedding_layers not in (None, engine.embedder.layers):
             log.warning("the scorer was trained on features from %d MiniLM blocks, the engine runs %d; summaries may be a "
@@ -90,19 +94,15 @@ class ExtractiveEngine:
 
     def summarize(self, jobs: Sequence[Job]) -> list[Summary]:
         groups = [candidates(job.document, self.scorer.max_candidates) for job in jobs]
-        sentences = [s.text for group in groups for s in group]
-        titles = {n: job.document.title for n, job in enumerate(jobs) if job.document.title}
-        ids = self.embedder.tokenize(sentences + list(titles.values()))
-        vectors = self.embedder.embed(ids)
-        title_rows = {n: len(sentences) + k for k, n in enumerate(titles)}
-        results, first = [], 0
-        for n, (job, group) in enumerate(zip(jobs, groups)):
-            rows = slice(first, first + len(group))
-            first += len(group)
-            title = vectors[title_rows[n]] if n in title_rows else None
-            features = sentence_features(group, vectors[rows], title)
-            summary = self.select(group, vectors[rows], self.scorer.score(features), job.options)
-            summary.input_tokens = sum(map(len, ids[rows])) + (len(ids[title_rows[n]]) if n in title_rows else 0)
+        texts = [[s.text for s in group] + ([job.document.title] if job.document.title else []) for job, group in zip(jobs, groups)]
+        sizes = [len(job_texts) for job_texts in texts]
+        ids = self.embedder.tokenize([text for job_texts in texts for text in job_texts])
+        vectors = self.embedder.embed(ids).split(sizes)
+        results = []
+        for job, group, rows, start, size in zip(jobs, groups, vectors, itertools.accumulate(sizes, initial=0), sizes):
+            embeddings, title = rows[: len(group)], rows[len(group)] if size > len(group) else None
+            summary = self.select(group, embeddings, self.scorer.score(sentence_features(group, embeddings, title)), job.options)
+            summary.input_tokens = sum(map(len, ids[start : start + size]))
             results.append(summary)
         return results
 

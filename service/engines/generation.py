@@ -11,23 +11,26 @@ own or was cut off by the token limit.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Sequence
+from typing import Literal, Sequence, get_args
 
 import torch
 from huggingface_hub import constants as hub_constants
 from huggingface_hub import try_to_load_from_cache
 from transformers import AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM, AutoTokenizer, GenerationConfig, PretrainedConfig
 
-from service.config import ENV, ConfigError
+from service.config import ENV, ConfigError, Settings
+from service.devices import pick_device, pick_dtype
+from service.engines.base import MAX_BULLETS_RANGE, Options
 
 Kind = Literal["short", "bullets", "map"]
-KINDS: tuple[str, ...] = ("short", "bullets", "map")
+KINDS: tuple[str, ...] = get_args(Kind)
 
 # Defaults per family, after the published configs of facebook/bart-large-cnn,
 # google/pegasus-cnn_dailymail and t5 (task_specific_params.summarization).
@@ -57,7 +60,6 @@ CHAT_MAX_INPUT_TOKENS = 4096
 DEFAULT_BATCH = {"cuda": 32, "cpu": 8}
 FALLBACK_WINDOW = {"t5": 512}
 TOKENS_PER_BULLET = 48
-API_MAX_SHORT_WORDS, API_MAX_BULLETS = 200, 10  # the largest answer a request can ask a chat model for
 _SAMPLE = "The city council approved the new budget on Monday after a long debate about school funding, road repairs and taxes."
 _THINK = re.compile(r"<think>.*?(</think>|$)", re.DOTALL)
 
@@ -82,8 +84,8 @@ class Request:
 
     kind: Kind
     text: str
-    max_words: int = 60
-    max_bullets: int = 5
+    max_words: int = Options.short_max_words
+    max_bullets: int = Options.max_bullets
 
 
 @dataclass(frozen=True)
@@ -113,33 +115,6 @@ def resolve_model_path(name: str) -> Path:
     return Path(cached).parent
 
 
-def pick_device(device: str) -> torch.device:
-    """`auto`: CUDA when visible, else CPU."""
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        chosen = torch.device(device)
-    except RuntimeError:
-        raise ConfigError(f"{ENV['device']} must be auto, cpu or cuda[:N], got {device!r}") from None
-    if chosen.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"{ENV['device']}={device} but no CUDA device is visible")
-    return chosen
-
-
-DTYPES = {"fp32": torch.float32, "float32": torch.float32, "fp16": torch.float16, "float16": torch.float16, "bf16": torch.bfloat16, "bfloat16": torch.bfloat16}
-
-
-def pick_dtype(dtype: str, device: torch.device) -> torch.dtype:
-    """`auto`: bf16 on CUDA (fp16 where bf16 is missing), fp32 on CPU."""
-    if dtype == "auto":
-        if device.type != "cuda":
-            return torch.float32
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    if dtype not in DTYPES:
-        raise ConfigError(f"{ENV['dtype']} must be one of auto, fp32, fp16, bf16, got {dtype!r}")
-    return DTYPES[dtype]
-
-
 def parse_presets(raw: str) -> dict[str, dict]:
     """Deployment overrides of the generation presets (JSON), validated against `GenerationConfig`."""
     if not raw:
@@ -167,7 +142,16 @@ def family_of(config: PretrainedConfig) -> str:
 class Generator:
     """A loaded model and tokenizer; turns `Request`s into `Generated` outputs in batches."""
 
-    def __init__(self, name: str, device: str = "auto", dtype: str = "auto", presets: str = "", batch_size: int = 0, max_input_tokens: int = 0):
+    def __init__(
+        self,
+        name: str,
+        device: str = "auto",
+        dtype: str = "auto",
+        presets: str = "",
+        batch_size: int = 0,
+        max_input_tokens: int = 0,
+        max_short_words: int = Settings.max_short_words,
+    ):
         self.name = name
         self.path = resolve_model_path(name)
         self.device = pick_device(device)
@@ -188,9 +172,10 @@ class Generator:
         decoder_positions = None if self.is_chat else getattr(self.config, "max_position_embeddings", None)
         self.max_output_tokens = decoder_positions - 1 if decoder_positions else self.window
         self.tokens_per_word = max(1.0, len(self._ids(_SAMPLE)) / len(_SAMPLE.split()))
-        self.presets = self._presets(parse_presets(presets))
+        free_window = self.window - len(self._ids(self._model_input(Request("bullets", ""))))  # without prefix or prompt
+        self.presets = self._presets(parse_presets(presets), free_window)
         self.eos_ids = self._eos_ids()
-        self.input_budget = self._input_budget()
+        self.input_budget = self._input_budget(free_window, max_short_words)
         self._tokenizer_lock = threading.Lock()  # padding/truncation settings are backend state
         self._model_lock = threading.Lock()
 
@@ -220,17 +205,18 @@ class Generator:
 
     def generate(self, requests: Sequence[Request]) -> list[Generated]:
         """Outputs in request order; requests of one kind run together, longest first, `batch_size` at a time."""
-        results: list[Generated | None] = [None] * len(requests)
+        results: dict[int, Generated] = {}
         inputs = [self._model_input(r) for r in requests]
         lengths = self.count_tokens(inputs)
-        for kind in KINDS:
-            order = sorted((i for i, r in enumerate(requests) if r.kind == kind), key=lambda i: -lengths[i])
-            for first in range(0, len(order), self.batch_size):
-                batch = order[first : first + self.batch_size]
+        order = sorted(range(len(requests)), key=lambda i: (KINDS.index(requests[i].kind), -lengths[i]))
+        for kind, members in itertools.groupby(order, key=lambda i: requests[i].kind):
+            group = list(members)
+            for first in range(0, len(group), self.batch_size):
+                batch = group[first : first + self.batch_size]
                 limit = max(self.max_new_tokens(requests[i]) for i in batch)
                 for i, output in zip(batch, self._generate([inputs[i] for i in batch], kind, limit)):
                     results[i] = output
-        return [r for r in results if r is not None]  # every request belongs to one of KINDS
+        return [results[i] for i in range(len(requests))]
 
     def generate_options(self, kind: str, max_new_tokens: int) -> dict:
         """The keyword arguments of `model.generate` for one batch of `kind`."""
@@ -281,21 +267,18 @@ class Generator:
         window = min(known) if known else FALLBACK_WINDOW.get(self.config.model_type, 1024)
         return min(window, CHAT_MAX_INPUT_TOKENS) if self.is_chat else window
 
-    def _presets(self, overrides: dict[str, dict]) -> dict[str, dict]:
+    def _presets(self, overrides: dict[str, dict], free_window: int) -> dict[str, dict]:
         family = FAMILY_PRESETS[self.family]
         presets = {kind: {**family.get(kind, family["bullets"]), **overrides.get(kind, {})} for kind in KINDS}
-        map_cap = max(8, self._overhead_free_window() // 3)  # chunk summaries must shrink the text
+        map_cap = max(8, free_window // 3)  # chunk summaries must shrink the text
         presets["map"]["max_new_tokens"] = min(int(presets["map"].get("max_new_tokens", map_cap)), map_cap)
         return presets
 
-    def _overhead_free_window(self) -> int:
-        return self.window - len(self._ids(self._model_input(Request("bullets", ""))))
-
-    def _input_budget(self) -> int:
-        """Article tokens that fit one input, next to the prefix or prompt (and, for chat, the answer)."""
-        budget = self._overhead_free_window() - 4
+    def _input_budget(self, free_window: int, max_short_words: int) -> int:
+        """Article tokens that fit one input, next to the prefix or prompt (and, for chat, the largest answer a request can ask for)."""
+        budget = free_window - 4
         if self.is_chat:
-            budget -= max(self.max_new_tokens(Request(kind, "", API_MAX_SHORT_WORDS, API_MAX_BULLETS)) for kind in KINDS)
+            budget -= max(self.max_new_tokens(Request(kind, "", max_short_words, MAX_BULLETS_RANGE[1])) for kind in KINDS)
         if budget < 16:
             raise ConfigError(f"{ENV['model']}={self.name!r}: a window of {self.window} tokens leaves no room for the article")
         return budget

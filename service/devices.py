@@ -1,0 +1,44 @@
+"""Where models run and in which precision: `SUMMARIZER_DEVICE` / `SUMMARIZER_DTYPE` and the CPU's bf16 support."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+
+from service.config import ENV, ConfigError
+
+
+def pick_device(device: str) -> torch.device:
+    """`auto`: CUDA when visible, else CPU."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        chosen = torch.device(device)
+    except RuntimeError:
+        raise ConfigError(f"{ENV['device']} must be auto, cpu or cuda[:N], got {device!r}") from None
+    if chosen.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError(f"{ENV['device']}={device} but no CUDA device is visible")
+    return chosen
+
+
+DTYPES = {"fp32": torch.float32, "float32": torch.float32, "fp16": torch.float16, "float16": torch.float16, "bf16": torch.bfloat16, "bfloat16": torch.bfloat16}
+
+
+def pick_dtype(dtype: str, device: torch.device) -> torch.dtype:
+    """`auto`: bf16 on CUDA (fp16 where bf16 is missing), fp32 on CPU."""
+    if dtype == "auto":
+        if device.type != "cuda":
+            return torch.float32
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if dtype not in DTYPES:
+        raise ConfigError(f"{ENV['dtype']} must be one of auto, fp32, fp16, bf16, got {dtype!r}")
+    return DTYPES[dtype]
+
+
+def cpu_has_bf16() -> bool:
+    """True when the CPU computes bf16 natively (AVX512-BF16 or AMX); emulated bf16 is slower than fp32."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags

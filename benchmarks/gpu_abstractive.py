@@ -177,6 +177,7 @@ def _environment(shape: Shape, args: argparse.Namespace) -> dict:
         "torch": torch.__version__,
         "transformers": transformers.__version__,
         "python": platform.python_version(),
+        "cudnn_attention": torch.backends.cuda.cudnn_sdp_enabled(),
         "shape": shape.__dict__,
         "num_beams": 4,
         "max_new_tokens": args.max_new_tokens,

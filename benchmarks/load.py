@@ -2,7 +2,8 @@
 
 Starts the server once per mode on a free port, sends a fixed number of requests
 from N concurrent clients (articles from the data file, round robin), and prints
-throughput, p50/p95/p99 latency and errors per mode, then the on/off ratio.
+throughput, p50/p95/p99 latency, errors and (with batching on) the mean engine
+batch per mode, then the on/off ratio.
 
     .venv/bin/python -m benchmarks.load --clients 16 --requests 320
     .venv/bin/python -m benchmarks.load --clients 1 --requests 100 --modes off
@@ -16,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from benchmarks.common import DEFAULT_DATA, load_articles
 from benchmarks.server import start_server
@@ -46,6 +48,13 @@ def drive(url: str, articles: list[str], clients: int, total: int, style: str, t
     return {"requests": total, "errors": sum(e for _, e in results), **latency_stats([s * 1000 for s in seconds], elapsed)}
 
 
+def batch_totals(url: str) -> tuple[float, float]:
+    """Jobs and engine calls so far, from the server's `summarizer_batch_size` histogram."""
+    text = requests.get(f"{url}/metrics", timeout=10).text
+    samples = {s.name: s.value for f in text_string_to_metric_families(text) if f.name == "summarizer_batch_size" for s in f.samples}
+    return samples["summarizer_batch_size_sum"], samples["summarizer_batch_size_count"]
+
+
 def compare(
     articles: list[str], clients: int, total: int | dict[str, int], style: str, modes: list[str], extra: dict[str, str],
     warm_up: int | dict[str, int], timeout_s: float = 120,
@@ -62,11 +71,15 @@ def compare(
         server = start_server({**extra, **MODES[mode]}, access_log=False)
         try:
             drive(server.url, articles, min(clients, mode_warm_up), mode_warm_up, style, timeout_s)
+            jobs_before, calls_before = batch_totals(server.url)
             results[mode] = r = drive(server.url, articles, clients, mode_total, style, timeout_s)
+            jobs, calls = batch_totals(server.url)
+            r["mean_batch_size"] = (jobs - jobs_before) / (calls - calls_before) if calls > calls_before else None
         finally:
             server.stop()
+        batch = f", mean batch {r['mean_batch_size']:.1f}" if r["mean_batch_size"] else ""
         print(f"batching {mode:3}: {clients} clients, {r['requests']} requests, {r['errors']} errors, "
-              f"{r['throughput_rps']:.2f} req/s, p50 {r['latency_p50_ms']:.0f} ms, p95 {r['latency_p95_ms']:.0f} ms, p99 {r['latency_p99_ms']:.0f} ms", flush=True)
+              f"{r['throughput_rps']:.2f} req/s, p50 {r['latency_p50_ms']:.0f} ms, p95 {r['latency_p95_ms']:.0f} ms, p99 {r['latency_p99_ms']:.0f} ms{batch}", flush=True)
     if {"on", "off"} <= results.keys():
         print(f"throughput on/off: {throughput_ratio(results):.2f}x")
     return results

@@ -9,15 +9,23 @@ from service.config import ENV, ConfigError
 
 
 def pick_device(device: str) -> torch.device:
-    """`auto`: CUDA when visible, else CPU."""
+    """`auto`: CUDA when visible, else CPU. Choosing CUDA also turns off cuDNN attention.
+
+    torch prefers cuDNN's attention kernels on Hopper and Blackwell GPUs, and cuDNN
+    builds an execution plan (tens of milliseconds) for every new batch size and key
+    length: generation meets a new key length at every decoding step, so each new batch
+    size cost ~10 s (measured on an H100). Flash and memory-efficient attention need no plans.
+    """
     if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        device = "cuda" if torch.cuda.is_available() else "cpu"
     try:
         chosen = torch.device(device)
     except RuntimeError:
         raise ConfigError(f"{ENV['device']} must be auto, cpu or cuda[:N], got {device!r}") from None
-    if chosen.type == "cuda" and not torch.cuda.is_available():
-        raise ConfigError(f"{ENV['device']}={device} but no CUDA device is visible")
+    if chosen.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ConfigError(f"{ENV['device']}={device} but no CUDA device is visible")
+        torch.backends.cuda.enable_cudnn_sdp(False)
     return chosen
 
 

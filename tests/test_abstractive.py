@@ -6,6 +6,7 @@ import torch
 
 from service.app import create_app
 from service.config import ConfigError, Settings
+from service.devices import pick_device
 from service.engines import build_engine
 from service.engines.base import Job, Options, Summary
 from service.engines.generation import ModelNotFoundError
@@ -224,6 +225,17 @@ def test_cuda_device_requires_a_gpu(models):
         pytest.skip("a GPU is visible")
     with pytest.raises(ConfigError, match="SUMMARIZER_DEVICE"):
         build_engine(Settings(engine="abstractive", model=str(models["bart"]), device="cuda"))
+
+
+def test_choosing_cuda_turns_off_cudnn_attention(monkeypatch):
+    """cuDNN attention builds a plan per new key length, i.e. at every decoding step (see pick_device)."""
+    assert torch.backends.cuda.cudnn_sdp_enabled()  # torch's default
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    try:
+        assert pick_device("cpu").type == "cpu" and torch.backends.cuda.cudnn_sdp_enabled()
+        assert pick_device("auto").type == "cuda" and not torch.backends.cuda.cudnn_sdp_enabled()
+    finally:
+        torch.backends.cuda.enable_cudnn_sdp(True)
 
 
 def test_abstractive_settings_from_the_environment():

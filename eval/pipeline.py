@@ -23,7 +23,7 @@ from eval.rundir import write_metrics, write_predictions
 from eval.runinfo import git_commit, now, versions
 from eval.scoring import Scorer
 from eval.semantic import SentenceVectors
-from eval.systems import SystemRun, engine_runs, is_lead, lead_run, load_engine, stored_runs
+from eval.systems import SystemRun, check_engine_names, engine_runs, is_lead, lead_run, load_engine, stored_runs
 
 
 _SERVICE = Settings()  # engines are scored with the service's default options unless told otherwise
@@ -100,6 +100,7 @@ def _check_references(records: Sequence[Record]) -> None:
 
 def _run_systems(records: Sequence[Record], cfg: RunConfig) -> _Systems:
     """Engines and the service first, then the lead baseline, then stored systems."""
+    check_engine_names(cfg.engines)
     found = _Systems()
     options = Options(style=cfg.style, max_bullets=cfg.max_bullets, short_max_words=cfg.short_words)  # type: ignore[arg-type]
     for name in cfg.engines:

@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Sequence
 
-from service.config import Settings
+from service.config import ENGINES, Settings
 from service.engines import build_engine
 from service.engines.base import Engine, Job, Options, Summary
 from service.text import prepare, split_reference, split_sentences
@@ -99,6 +99,13 @@ def lead_run(name: str, records: Sequence[Record]) -> SystemRun:
         sentences = split_sentences(record.article) if raw else record.document.sentences
         outputs.append(from_text("\n".join(s.text for s in sentences[:k])))
     return SystemRun(name, BASELINE, outputs, {"k": k, "sentences": "raw article" if raw else "after service.text.prepare"})
+
+
+def check_engine_names(names: Sequence[str]) -> None:
+    """Fail before anything runs when a name is neither a service engine nor a lead baseline."""
+    unknown = [name for name in names if name not in ENGINES and not is_lead(name)]
+    if unknown:
+        raise ValueError(f"--engine {unknown[0]}: unknown system (one of {', '.join(ENGINES)}, lead-K or lead-K-raw)")
 
 
 def load_engine(name: str, model: str | None) -> Engine:

@@ -138,6 +138,12 @@ def test_bad_data_is_a_clear_error_not_a_traceback(tmp_path, capsys):
     assert "1 of 2 records have no references (first: b)" in capsys.readouterr().err
 
 
+def test_unknown_engine_is_a_clear_error(tmp_path, capsys):
+    assert main(["run", "--data", str(BUNDLED_SAMPLE), "--engine", "lead-1", "--engine", "embeded", "--out", str(tmp_path / "x")]) == 2
+    assert "--engine embeded: unknown system" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+
+
 def test_module_entry_point_prints_usage(monkeypatch, capsys):
     monkeypatch.setattr(sys, "argv", ["python -m eval", "run", "--help"])
     with pytest.raises(SystemExit) as exited:

@@ -23,15 +23,16 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
 RUN python -m venv /opt/venv
 WORKDIR /src
 
-# Dependencies in one layer that only pyproject.toml invalidates: torch from the selected
-# index, then the rest from the default one (torch already satisfies its pin there). Then
-# about 240 MB that serving never uses goes: the packages' test suites, torch's C++ test
-# binaries and protoc (torch/include stays: torch.compile needs it).
+# torch from the selected index in a layer of its own (an edit to pyproject.toml does not
+# download it again), then the rest from the default index (torch already satisfies its pin
+# there). Then about 240 MB that serving never uses goes: the packages' test suites, torch's
+# C++ test binaries and protoc (torch/include stays: torch.compile needs it); the runtime
+# stage copies the finished /opt/venv, so only what is left is shipped.
 ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
 ARG TORCH_VERSION=2.13.0
+RUN pip install --no-cache-dir --index-url "$TORCH_INDEX_URL" "torch==${TORCH_VERSION}"
 COPY pyproject.toml ./
-RUN pip install --no-cache-dir --index-url "$TORCH_INDEX_URL" "torch==${TORCH_VERSION}" \
-    && python -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"], sep="\n")' \
+RUN python -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"], sep="\n")' \
        > requirements.txt \
     && pip install --no-cache-dir --requirement requirements.txt \
     && site=$(python -c 'import sysconfig; print(sysconfig.get_path("purelib"))') \

@@ -42,10 +42,8 @@ die() { log "FAILED: $*"; exit 1; }
 elapsed() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-# A real scraped article (about Huawei, ending in "Like this:" debris): the shared sample
-# beside the repository (CI lays ../shared next to the clone), else the repository's copy.
-ARTICLE=$REPO/../shared/samples/scraped_article_huawei.txt
-[ -f "$ARTICLE" ] || ARTICLE=$REPO/tests/samples/scraped_article_huawei.txt
+# A real scraped article (about Huawei, ending in "Like this:" debris), as the tests use it.
+ARTICLE=$REPO/tests/samples/scraped_article_huawei.txt
 KEYWORD=Huawei
 
 # ---- engine ----

@@ -7,10 +7,10 @@ import numpy as np
 
 from eval.bootstrap import mean_ci, paired_test
 from eval.client import LIVE_STATS
-from eval.scoring import METRICS, Example
+from eval.scoring import HEADLINE, METRICS, Example
 from eval.systems import BASELINE, ENGINE, SERVICE, SystemRun
 
-PAIRED_METRICS = ("rouge1", "rouge2", "rougeLsum", "semantic", "supported")
+PAIRED_METRICS = (*HEADLINE, "supported")
 
 
 def system_summary(run: SystemRun, examples: Sequence[Example], indices: np.ndarray) -> dict:

@@ -26,9 +26,6 @@ from eval.semantic import SentenceVectors
 from eval.systems import SystemRun, check_engine_names, engine_runs, is_lead, lead_run, load_engine, stored_runs
 
 
-_SERVICE = Settings()  # engines are scored with the service's default options unless told otherwise
-
-
 @dataclass(frozen=True)
 class RunConfig:
     """Everything `python -m eval run` can be told."""
@@ -43,8 +40,8 @@ class RunConfig:
     name: str = "service"
     concurrency: int = 4
     style: str = "bullets"
-    max_bullets: int = _SERVICE.default_max_bullets
-    short_words: int = _SERVICE.default_short_words
+    max_bullets: int = Settings.default_max_bullets  # engines are scored with the service's default options unless told otherwise
+    short_words: int = Settings.default_short_words
     lead: int = 3
     stored: tuple[str, ...] | None = None  # None: all stored systems
     limit: int | None = None

@@ -29,7 +29,7 @@ from sklearn.linear_model import LogisticRegression
 from service.config import Settings
 from service.embedder import Embedder
 from service.engines.base import Options
-from service.engines.extractive import FEATURES, SCORER_PATH, ExtractiveEngine, Scorer, candidates, sentence_features
+from service.engines.extractive import FEATURES, SCORER_PATH, ExtractiveEngine, candidates, sentence_features
 from service.text import Sentence, prepare, split_reference
 
 TRAIN_FILES = ("frank_cnndm.jsonl", "summeval_cnndm.jsonl", "realsumm_cnndm.jsonl")
@@ -118,7 +118,7 @@ def main() -> None:
     print(f"{len(examples)} training articles, {len(labels)} sentences, {int(labels.sum())} oracle picks")
     model = LogisticRegression(C=1.0, max_iter=1000).fit(features, labels)
     weights = dict(zip(FEATURES, map(float, model.coef_[0])))
-    scorer = Scorer(weights=weights, bias=float(model.intercept_[0]), embedding_layers=embedder.layers)
+    scorer = dataclasses.replace(engine.scorer, weights=weights, bias=float(model.intercept_[0]), embedding_layers=embedder.layers)
 
     best = (-1.0, scorer)
     for redundancy, threshold in itertools.product((0.0, 0.3, 0.6, 1.0), (0.3, 0.5, 0.7, 1.01)):

@@ -9,10 +9,10 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from service import __version__
 from service.batching import Disconnected, Overloaded, TimedOut
-from service.engines.base import Job
+from service.engines.base import MAX_BULLETS_RANGE, Job
 from service.errors import ApiError
 from service.runtime import Runtime
-from service.schema import FIELDS, MAX_BULLETS_RANGE, MIN_SHORT_WORDS, parse_body, require_sentences, summary_json
+from service.schema import FIELDS, MIN_SHORT_WORDS, parse_body, require_sentences, summary_json
 from service.text import prepare
 
 routes = Blueprint("api", __name__)

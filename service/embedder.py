@@ -36,11 +36,11 @@ class Embedder:
     the extractive engine); 0 keeps the whole model.
     """
 
-    def __init__(self, path: str | Path | None = None, device: str | torch.device = "cpu", max_tokens: int = 128, batch_tokens: int = 0, layers: int = 0):
+    def __init__(self, path: str | Path | None = None, device: str | torch.device = "cpu", max_tokens: int = 128, layers: int = 0):
         self.path = Path(path) if path else default_model_path()
         self.device = torch.device(device)
         self.max_tokens = max_tokens
-        self.batch_tokens = batch_tokens or DEFAULT_BATCH_TOKENS.get(self.device.type, 512)
+        self.batch_tokens = DEFAULT_BATCH_TOKENS.get(self.device.type, 512)
         self.tokenizer = AutoTokenizer.from_pretrained(self.path, local_files_only=True)
         self.dtype = torch.bfloat16 if self.device.type == "cuda" or cpu_has_bf16() else torch.float32
         self.model = AutoModel.from_pretrained(self.path, local_files_only=True, dtype=self.dtype).to(self.device).eval()
@@ -77,13 +77,10 @@ class Embedder:
         return batches
 
     def _encode_batch(self, ids: list[list[int]]) -> torch.Tensor:
-        rows = [torch.tensor(row) for row in ids]
-        input_ids = torch.nn.utils.rnn.pad_sequence(rows, batch_first=True, padding_value=self.tokenizer.pad_token_id)
-        mask = torch.nn.utils.rnn.pad_sequence([torch.ones_like(row) for row in rows], batch_first=True)
-        input_ids, mask = input_ids.to(self.device), mask.to(self.device)
+        batch = self.tokenizer.pad({"input_ids": ids}, return_tensors="pt").to(self.device)
         # One forward at a time: torch already uses every intra-op thread.
         with self._lock, torch.inference_mode():
-            hidden = self.model(input_ids=input_ids, attention_mask=mask).last_hidden_state.float()
-        weights = mask.unsqueeze(-1).float()
+            hidden = self.model(**batch).last_hidden_state.float()
+        weights = batch["attention_mask"].unsqueeze(-1).float()
         pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1e-9)
         return torch.nn.functional.normalize(pooled, dim=-1).cpu()

@@ -34,7 +34,7 @@ class Runtime:
     batcher: Batcher | None = None
     load_seconds: float = 0.0
     info: dict = field(default_factory=dict)
-    _unbatched: threading.Lock = field(default_factory=threading.Lock)
+    _unbatched: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
     @classmethod
     def start(cls, settings: Settings, engine: Engine | None = None) -> "Runtime":

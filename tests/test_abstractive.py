@@ -245,8 +245,8 @@ def test_abstractive_settings_from_the_environment():
         Settings.from_env({"SUMMARIZER_SUPPORT_THRESHOLD": "high"})
 
 
-def test_http_api_serves_the_abstractive_model(models):
-    client = create_app(settings_for(models["bart"])).test_client()
+def test_http_api_serves_the_abstractive_model(models, bart):
+    client = create_app(settings_for(models["bart"]), bart).test_client()
     info = client.get("/v1/info").get_json()["engine"]
     assert (info["family"], info["device"], info["max_input_tokens"]) == ("bart", "cpu", 128)
     body = client.post("/v1/summarize", json={"text": LONG_ARTICLE, "max_bullets": 3}).get_json()

@@ -81,6 +81,16 @@ class GatedEngine:
         return self.engine.summarize(jobs)
 
 
+def gated_app(engine, settings: Settings):
+    """An app on a `GatedEngine` that is open for the warm-up, then closed: requests wait for `gate.set()`."""
+    gated = GatedEngine(engine)
+    gated.gate.set()
+    app = create_app(settings, gated)
+    gated.gate.clear()
+    gated.entered.clear()
+    return app, gated
+
+
 def test_full_queue_is_refused_at_once(engine):
     gated = GatedEngine(engine)
     batcher = Batcher(gated, Metrics(), max_batch=1, max_wait_ms=0, max_queue=1)
@@ -115,11 +125,7 @@ def test_timed_out_and_abandoned_jobs_are_cancelled_and_skipped(engine):
 
 
 def test_overload_is_a_json_503_with_retry_after(engine, huawei_text):
-    gated = GatedEngine(engine)
-    gated.gate.set()  # open for the warm-up
-    app = create_app(Settings(batch_max_size=2, batch_max_wait_ms=0, queue_max=1), gated)
-    gated.gate.clear()
-    gated.entered.clear()
+    app, gated = gated_app(engine, Settings(batch_max_size=2, batch_max_wait_ms=0, queue_max=1))
 
     def post(_):
         return app.test_client().post("/v1/summarize", json={"text": huawei_text})
@@ -155,10 +161,7 @@ def test_metrics_endpoint_reports_requests_batches_and_load_time(client, huawei_
 
 
 def test_a_request_past_its_timeout_is_a_json_504(engine, huawei_text):
-    gated = GatedEngine(engine)
-    gated.gate.set()  # open for the warm-up
-    app = create_app(Settings(request_timeout_s=0), gated)
-    gated.gate.clear()
+    app, gated = gated_app(engine, Settings(request_timeout_s=0))
     response = app.test_client().post("/v1/summarize", json={"text": huawei_text})
     gated.gate.set()
     app.extensions["summarizer"].batcher.submit(jobs_from(["A last story about a bird. It flew."])[0], 30)  # queue drained

@@ -7,9 +7,9 @@ import sys
 import pytest
 
 from benchmarks.server import REPO, Server
+from eval.data import BUNDLED_SAMPLE
 
 README = (REPO / "README.md").read_text()
-SAMPLE_DATA = REPO / "eval" / "data" / "sample.jsonl"
 
 
 def readme_curl_commands() -> list[str]:
@@ -49,8 +49,8 @@ def test_make_serve_starts_gunicorn():
 @pytest.mark.parametrize(
     "args",
     [
-        ["benchmarks.latency", "--data", str(SAMPLE_DATA), "--limit", "6"],
-        ["benchmarks.load", "--data", str(SAMPLE_DATA), "--articles", "4", "--clients", "2", "--requests", "6"],
+        ["benchmarks.latency", "--data", str(BUNDLED_SAMPLE), "--limit", "6"],
+        ["benchmarks.load", "--data", str(BUNDLED_SAMPLE), "--articles", "4", "--clients", "2", "--requests", "6"],
         ["benchmarks.gpu_abstractive", "--tiny", "--batches", "1,2"],
         ["benchmarks.gpu_server", "--tiny", "--clients", "2", "--requests", "4"],
     ],

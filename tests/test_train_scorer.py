@@ -5,13 +5,12 @@ import subprocess
 import sys
 
 from benchmarks.server import REPO
+from eval.data import BUNDLED_SAMPLE
 from service.engines.extractive import FEATURES, Scorer
-
-SAMPLE = REPO / "eval" / "data" / "sample.jsonl"
 
 
 def test_training_writes_a_loadable_scorer_and_keeps_the_test_file_out(tmp_path):
-    records = SAMPLE.read_text().splitlines()
+    records = BUNDLED_SAMPLE.read_text().splitlines()
     for index, name in enumerate(("frank_cnndm.jsonl", "summeval_cnndm.jsonl", "realsumm_cnndm.jsonl")):
         (tmp_path / name).write_text("\n".join(records[index * 6 : index * 6 + 6]) + "\n")
     # The held-out file shares the first 6 records with the training files: they must be skipped.

@@ -10,7 +10,6 @@ batch are embedded in one pass.
 """
 from __future__ import annotations
 
-import itertools
 import json
 import logging
 import math
@@ -94,15 +93,13 @@ class ExtractiveEngine:
 
     def summarize(self, jobs: Sequence[Job]) -> list[Summary]:
         groups = [candidates(job.document, self.scorer.max_candidates) for job in jobs]
-        texts = [[s.text for s in group] + ([job.document.title] if job.document.title else []) for job, group in zip(jobs, groups)]
-        sizes = [len(job_texts) for job_texts in texts]
-        ids = self.embedder.tokenize([text for job_texts in texts for text in job_texts])
-        vectors = self.embedder.embed(ids).split(sizes)
+        ids = [self.embedder.tokenize([s.text for s in group] + ([job.document.title] if job.document.title else [])) for job, group in zip(jobs, groups)]
+        vectors = self.embedder.embed([row for job_ids in ids for row in job_ids]).split([len(job_ids) for job_ids in ids])
         results = []
-        for job, group, rows, start, size in zip(jobs, groups, vectors, itertools.accumulate(sizes, initial=0), sizes):
-            embeddings, title = rows[: len(group)], rows[len(group)] if size > len(group) else None
+        for job, group, rows, job_ids in zip(jobs, groups, vectors, ids):
+            embeddings, title = rows[: len(group)], rows[len(group)] if len(rows) > len(group) else None
             summary = self.select(group, embeddings, self.scorer.score(sentence_features(group, embeddings, title)), job.options)
-            summary.input_tokens = sum(map(len, ids[start : start + size]))
+            summary.input_tokens = sum(map(len, job_ids))
             results.append(summary)
         return results
 

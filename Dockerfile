@@ -64,9 +64,8 @@ COPY --from=builder /opt/venv /opt/venv
 COPY --from=model /opt/models /opt/models
 COPY docker/healthcheck.py /usr/local/lib/healthcheck.py
 
-# Serving defaults for one container on a small CPU host (README "Docker"), the same as the
-# service's own: one worker holds one copy of the model and gives torch every core; its
-# threads keep /healthz, /readyz and queued requests answered while it computes.
+# The service's own defaults apply (service/config.py: one worker with one model copy, port
+# 8000); the image only listens on every interface and stays off the Hugging Face Hub.
 # SUMMARIZER_MODEL is empty (the embedded model) unless the MODEL build argument was set.
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
@@ -75,10 +74,6 @@ ENV PATH=/opt/venv/bin:$PATH \
     TRANSFORMERS_OFFLINE=1 \
     HF_HUB_DISABLE_TELEMETRY=1 \
     HOST=0.0.0.0 \
-    PORT=8000 \
-    WEB_CONCURRENCY=1 \
-    GUNICORN_THREADS=64 \
-    GUNICORN_TIMEOUT=60 \
     SUMMARIZER_MODEL=${MODEL:+/opt/models/model}
 
 # Metadata (pass REVISION=$(git rev-parse HEAD) for release builds). Podman/buildah 1.28 reuses

@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: serve test install eval docker-test
+.PHONY: serve test test-fast lint install eval docker-test
 
 install: $(STAMP)
 
@@ -27,8 +27,17 @@ $(STAMP): pyproject.toml Makefile
 serve: $(STAMP)
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn --config python:service.gunicorn_conf service.wsgi:app
 
-test: $(STAMP)
+# Lint and format check, then every test (real model, real servers, offline).
+test: lint
 	$(BIN)/python -m pytest
+
+# The tests that start no server, train nothing and run no benchmark (well under a minute).
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not slow"
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # The bundled 25-article sample: embedded engine, Lead-3 and the stored systems -> reports/eval/.
 eval: $(STAMP)

@@ -1,4 +1,5 @@
 """The article set the benchmarks run on."""
+
 from __future__ import annotations
 
 import json

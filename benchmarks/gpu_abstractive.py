@@ -13,6 +13,7 @@ $OUT/gpu_abstractive.json.
     python3 -m benchmarks.gpu_abstractive                 # CUDA: fp32 and bf16, batch 1, 8, 32, 64
     python3 -m benchmarks.gpu_abstractive --tiny          # CPU smoke test of the same code path
 """
+
 from __future__ import annotations
 
 import argparse
@@ -30,11 +31,9 @@ import transformers
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors
 from transformers import BartConfig, BartForConditionalGeneration, BertConfig, BertModel, PreTrainedTokenizerFast
 
-from service.config import Settings
-from service.engines import build_engine
+from service.domain import Job, Options
 from service.engines.abstractive import AbstractiveEngine
-from service.engines.base import Job, Options
-from service.engines.generation import Request
+from service.engines.abstractive.generation import Request
 from service.text import prepare
 
 SPECIALS = ["<s>", "<pad>", "</s>", "<unk>", "[CLS]", "[SEP]"]
@@ -65,8 +64,17 @@ def word_tokenizer(vocab: list[str], bert: bool = False) -> PreTrainedTokenizerF
     backend.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
     backend.decoder = decoders.WordPiece(prefix="##", cleanup=True)
     first, last = ("[CLS]", "[SEP]") if bert else ("<s>", "</s>")
-    backend.post_processor = processors.TemplateProcessing(single=f"{first} $A {last}", special_tokens=[(first, vocab.index(first)), (last, vocab.index(last))])
-    return PreTrainedTokenizerFast(tokenizer_object=backend, bos_token="<s>", eos_token="</s>", pad_token="<pad>", unk_token="<unk>", model_max_length=1024)
+    backend.post_processor = processors.TemplateProcessing(
+        single=f"{first} $A {last}", special_tokens=[(first, vocab.index(first)), (last, vocab.index(last))]
+    )
+    return PreTrainedTokenizerFast(
+        tokenizer_object=backend,
+        bos_token="<s>",
+        eos_token="</s>",
+        pad_token="<pad>",
+        unk_token="<unk>",
+        model_max_length=1024,
+    )
 
 
 def build_models(root: Path, shape: Shape) -> tuple[Path, Path]:
@@ -74,14 +82,29 @@ def build_models(root: Path, shape: Shape) -> tuple[Path, Path]:
     torch.manual_seed(0)
     vocab = SPECIALS + ["."] + [f"w{i}" for i in range(shape.vocab - len(SPECIALS) - 1)]
     bart = BartConfig(
-        vocab_size=shape.vocab, d_model=shape.d_model, encoder_layers=shape.encoder_layers, decoder_layers=shape.decoder_layers,
-        encoder_attention_heads=shape.heads, decoder_attention_heads=shape.heads, encoder_ffn_dim=shape.ffn, decoder_ffn_dim=shape.ffn,
-        max_position_embeddings=1024, bos_token_id=0, pad_token_id=1, eos_token_id=2, decoder_start_token_id=2, forced_bos_token_id=0,
+        vocab_size=shape.vocab,
+        d_model=shape.d_model,
+        encoder_layers=shape.encoder_layers,
+        decoder_layers=shape.decoder_layers,
+        encoder_attention_heads=shape.heads,
+        decoder_attention_heads=shape.heads,
+        encoder_ffn_dim=shape.ffn,
+        decoder_ffn_dim=shape.ffn,
+        max_position_embeddings=1024,
+        bos_token_id=0,
+        pad_token_id=1,
+        eos_token_id=2,
+        decoder_start_token_id=2,
+        forced_bos_token_id=0,
         forced_eos_token_id=2,
     )
     bert = BertConfig(
-        vocab_size=30522, hidden_size=shape.grounding_width, num_hidden_layers=shape.grounding_layers, num_attention_heads=max(1, shape.grounding_width // 32),
-        intermediate_size=4 * shape.grounding_width, pad_token_id=vocab.index("<pad>"),
+        vocab_size=30522,
+        hidden_size=shape.grounding_width,
+        num_hidden_layers=shape.grounding_layers,
+        num_attention_heads=max(1, shape.grounding_width // 32),
+        intermediate_size=4 * shape.grounding_width,
+        pad_token_id=vocab.index("<pad>"),
     )
     summarizer, grounding = root / "summarizer", root / "grounding"
     with torch.device("cuda" if torch.cuda.is_available() else "cpu"):
@@ -116,9 +139,13 @@ def time_plain_generate(engine: AbstractiveEngine, texts: list[str]) -> float:
     """`model.generate` on the same inputs and preset: the floor the engine adds its work to."""
     generator = engine.generator
     started = time.perf_counter()
-    batch = generator.tokenizer(texts, padding=True, truncation=True, max_length=generator.window, return_tensors="pt").to(generator.device)
+    batch = generator.tokenizer(
+        texts, padding=True, truncation=True, max_length=generator.window, return_tensors="pt"
+    ).to(generator.device)
     with torch.inference_mode():
-        output = generator.model.generate(**batch, **generator.generate_options("bullets", generator.max_new_tokens(Request("bullets", ""))))
+        output = generator.model.generate(
+            **batch, **generator.generate_options("bullets", generator.max_new_tokens(Request("bullets", "")))
+        )
     generator.tokenizer.decode(output.cpu(), skip_special_tokens=True)
     _sync()
     return time.perf_counter() - started
@@ -155,14 +182,20 @@ def run(args: argparse.Namespace) -> dict:
     with tempfile.TemporaryDirectory() as root:
         summarizer, grounding = build_models(Path(root), shape)
         for dtype in args.dtypes:
-            settings = Settings(
-                engine="abstractive", model=str(summarizer), embedding_model=str(grounding), device=device, dtype=dtype,
-                generate_batch=max(args.batches), generation=json.dumps({"bullets": {"max_new_tokens": args.max_new_tokens}}),
+            engine = AbstractiveEngine.load(
+                str(summarizer),
+                embedding_model=str(grounding),
+                device=device,
+                dtype=dtype,
+                generate_batch=max(args.batches),
+                generation={"bullets": {"max_new_tokens": args.max_new_tokens}},
             )
-            engine = build_engine(settings)
             time_engine(engine, texts[:2])  # warm-up: kernels, allocator
             for batch in sorted(args.batches, reverse=True):
-                row = {"dtype": dtype, **measure(engine, texts, batch, args.repeats if batch > 1 else max(2, args.repeats))}
+                row = {
+                    "dtype": dtype,
+                    **measure(engine, texts, batch, args.repeats if batch > 1 else max(2, args.repeats)),
+                }
                 results.append(row)
                 print(_format(row), flush=True)
             del engine
@@ -184,7 +217,10 @@ def _environment(shape: Shape, args: argparse.Namespace) -> dict:
     }
 
 
-HEADER = f"{'dtype':<6} {'batch':>5} {'articles':>8} {'engine art/s':>12} {'generate art/s':>14} {'overhead':>9} {'peak GiB':>9}"
+HEADER = (
+    f"{'dtype':<6} {'batch':>5} {'articles':>8} {'engine art/s':>12} "
+    f"{'generate art/s':>14} {'overhead':>9} {'peak GiB':>9}"
+)
 
 
 def _format(row: dict) -> str:
@@ -198,8 +234,12 @@ def _format(row: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tiny", action="store_true", help="tiny model and articles (CPU smoke test)")
-    parser.add_argument("--batches", type=lambda s: [int(x) for x in s.split(",")], default=None, help="default 1,8,32,64 (tiny: 1,4)")
-    parser.add_argument("--dtypes", type=lambda s: s.split(","), default=None, help="default fp32,bf16 on CUDA, fp32 on CPU")
+    parser.add_argument(
+        "--batches", type=lambda s: [int(x) for x in s.split(",")], default=None, help="default 1,8,32,64 (tiny: 1,4)"
+    )
+    parser.add_argument(
+        "--dtypes", type=lambda s: s.split(","), default=None, help="default fp32,bf16 on CUDA, fp32 on CPU"
+    )
     parser.add_argument("--repeats", type=int, default=1, help="batches timed per point (batch 1: at least 2)")
     parser.add_argument("--max-new-tokens", type=int, default=None, help="default 142 (tiny: 16)")
     args = parser.parse_args()

@@ -9,6 +9,7 @@ set, the figures also go to $OUT/gpu_server.json.
     python3 -m benchmarks.gpu_server [--clients 64] [--requests 128] [--dtype bf16]
     python3 -m benchmarks.gpu_server --tiny --clients 4 --requests 8    # CPU smoke test
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,7 +29,9 @@ def main() -> None:
     parser.add_argument("--tiny", action="store_true")
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--requests", type=int, default=128)
-    parser.add_argument("--off-requests", type=int, default=None, help="requests with batching off (default: --requests)")
+    parser.add_argument(
+        "--off-requests", type=int, default=None, help="requests with batching off (default: --requests)"
+    )
     parser.add_argument("--dtype", default="auto")
     parser.add_argument("--max-new-tokens", type=int, default=None, help="default 142 (tiny: 16)")
     args = parser.parse_args()
@@ -40,7 +43,9 @@ def main() -> None:
             "SUMMARIZER_MODEL": str(summarizer),
             "SUMMARIZER_EMBEDDING_MODEL": str(grounding),
             "SUMMARIZER_DTYPE": args.dtype,
-            "SUMMARIZER_GENERATION": json.dumps({"bullets": {"max_new_tokens": args.max_new_tokens or (16 if args.tiny else 142)}}),
+            "SUMMARIZER_GENERATION": json.dumps(
+                {"bullets": {"max_new_tokens": args.max_new_tokens or (16 if args.tiny else 142)}}
+            ),
             "SUMMARIZER_GENERATE_BATCH": str(args.clients),
             "SUMMARIZER_BATCH_MAX_SIZE": str(args.clients),
             "SUMMARIZER_BATCH_MAX_WAIT_MS": "20",
@@ -51,10 +56,14 @@ def main() -> None:
         }
         requests = {"off": args.off_requests or args.requests, "on": args.requests}
         warm_up = {"off": 2, "on": args.clients}
-        results = compare(texts, args.clients, requests, "bullets", ["off", "on"], env, warm_up=warm_up, timeout_s=TIMEOUT_S)
+        results = compare(
+            texts, args.clients, requests, "bullets", ["off", "on"], env, warm_up=warm_up, timeout_s=TIMEOUT_S
+        )
     ratio = throughput_ratio(results)
     if os.environ.get("OUT"):
-        Path(os.environ["OUT"], "gpu_server.json").write_text(json.dumps({"clients": args.clients, "ratio": ratio, "results": results}, indent=2))
+        Path(os.environ["OUT"], "gpu_server.json").write_text(
+            json.dumps({"clients": args.clients, "ratio": ratio, "results": results}, indent=2)
+        )
 
 
 if __name__ == "__main__":

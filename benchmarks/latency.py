@@ -1,7 +1,8 @@
 """Per-article latency of the embedded engine, in process (cleaning + segmentation + engine).
 
-    .venv/bin/python benchmarks/latency.py [--data FILE] [--limit 100] [--style both]
+.venv/bin/python benchmarks/latency.py [--data FILE] [--limit 100] [--style both]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -13,10 +14,9 @@ from pathlib import Path
 import torch
 
 from benchmarks.common import DEFAULT_DATA, load_articles
-from eval.client import latency_stats
-from service.config import Settings
-from service.engines import build_engine
-from service.engines.base import Job, Options
+from eval.latency import latency_stats
+from service.config import Settings, build_engine
+from service.domain import Job, Options
 from service.text import prepare
 
 
@@ -41,9 +41,18 @@ def main() -> None:
         seconds.append(time.perf_counter() - started)
     stats = latency_stats([s * 1000 for s in seconds], sum(seconds))
     info = engine.info()
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, torch threads {torch.get_num_threads()}")
-    print(f"engine: {info['engine']} ({info.get('model')}, {info.get('dtype')}), {len(articles)} articles of {args.data.name}, style={args.style}")
-    print(f"p50 {stats['latency_p50_ms']:.1f} ms  p95 {stats['latency_p95_ms']:.1f} ms  throughput {stats['throughput_rps']:.1f} articles/s")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"torch threads {torch.get_num_threads()}"
+    )
+    print(
+        f"engine: {info['engine']} ({info.get('model')}, {info.get('dtype')}), "
+        f"{len(articles)} articles of {args.data.name}, style={args.style}"
+    )
+    print(
+        f"p50 {stats['latency_p50_ms']:.1f} ms  p95 {stats['latency_p95_ms']:.1f} ms  "
+        f"throughput {stats['throughput_rps']:.1f} articles/s"
+    )
 
 
 if __name__ == "__main__":

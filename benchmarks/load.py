@@ -8,6 +8,7 @@ batch per mode, then the on/off ratio.
     .venv/bin/python -m benchmarks.load --clients 16 --requests 320
     .venv/bin/python -m benchmarks.load --clients 1 --requests 100 --modes off
 """
+
 from __future__ import annotations
 
 import argparse
@@ -20,20 +21,28 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from benchmarks.common import DEFAULT_DATA, load_articles
-from benchmarks.server import start_server
-from eval.client import latency_stats
+from eval.latency import latency_stats
+from service.launcher import start_server
 
 MODES = {"off": {"SUMMARIZER_BATCH_MAX_SIZE": "1"}, "on": {}}
 
 
 def drive(url: str, articles: list[str], clients: int, total: int, style: str, timeout_s: float = 120) -> dict:
     """Send `total` requests from `clients` threads; each thread keeps one connection."""
+
     def client(index: int) -> tuple[list[float], int]:
         session, seconds, errors = requests.Session(), [], 0
         for n in range(index, total, clients):
             started = time.perf_counter()
             try:
-                ok = session.post(f"{url}/v1/summarize", json={"text": articles[n % len(articles)], "style": style}, timeout=timeout_s).status_code == 200
+                ok = (
+                    session.post(
+                        f"{url}/v1/summarize",
+                        json={"text": articles[n % len(articles)], "style": style},
+                        timeout=timeout_s,
+                    ).status_code
+                    == 200
+                )
             except requests.RequestException:
                 ok = False
             seconds.append(time.perf_counter() - started)
@@ -45,19 +54,34 @@ def drive(url: str, articles: list[str], clients: int, total: int, style: str, t
         results = list(pool.map(client, range(clients)))
     elapsed = time.perf_counter() - started
     seconds = [s for latencies, _ in results for s in latencies]
-    return {"requests": total, "errors": sum(e for _, e in results), **latency_stats([s * 1000 for s in seconds], elapsed)}
+    return {
+        "requests": total,
+        "errors": sum(e for _, e in results),
+        **latency_stats([s * 1000 for s in seconds], elapsed),
+    }
 
 
 def batch_totals(url: str) -> tuple[float, float]:
     """Jobs and engine calls so far, from the server's `summarizer_batch_size` histogram."""
     text = requests.get(f"{url}/metrics", timeout=10).text
-    samples = {s.name: s.value for f in text_string_to_metric_families(text) if f.name == "summarizer_batch_size" for s in f.samples}
+    samples = {
+        s.name: s.value
+        for f in text_string_to_metric_families(text)
+        if f.name == "summarizer_batch_size"
+        for s in f.samples
+    }
     return samples["summarizer_batch_size_sum"], samples["summarizer_batch_size_count"]
 
 
 def compare(
-    articles: list[str], clients: int, total: int | dict[str, int], style: str, modes: list[str], extra: dict[str, str],
-    warm_up: int | dict[str, int], timeout_s: float = 120,
+    articles: list[str],
+    clients: int,
+    total: int | dict[str, int],
+    style: str,
+    modes: list[str],
+    extra: dict[str, str],
+    warm_up: int | dict[str, int],
+    timeout_s: float = 120,
 ) -> dict:
     """Serve and drive each mode in turn; print one line per mode and the on/off ratio.
 
@@ -78,8 +102,12 @@ def compare(
         finally:
             server.stop()
         batch = f", mean batch {r['mean_batch_size']:.1f}" if r["mean_batch_size"] else ""
-        print(f"batching {mode:3}: {clients} clients, {r['requests']} requests, {r['errors']} errors, "
-              f"{r['throughput_rps']:.2f} req/s, p50 {r['latency_p50_ms']:.0f} ms, p95 {r['latency_p95_ms']:.0f} ms, p99 {r['latency_p99_ms']:.0f} ms{batch}", flush=True)
+        print(
+            f"batching {mode:3}: {clients} clients, {r['requests']} requests, {r['errors']} errors, "
+            f"{r['throughput_rps']:.2f} req/s, p50 {r['latency_p50_ms']:.0f} ms, p95 {r['latency_p95_ms']:.0f} ms, "
+            f"p99 {r['latency_p99_ms']:.0f} ms{batch}",
+            flush=True,
+        )
     if {"on", "off"} <= results.keys():
         print(f"throughput on/off: {throughput_ratio(results):.2f}x")
     return results
@@ -104,7 +132,15 @@ def main() -> None:
 
     extra = dict(item.split("=", 1) for item in args.env)
     articles = load_articles(args.data, args.articles)
-    results = compare(articles, args.clients, args.requests, args.style, args.modes, extra, warm_up=min(2 * args.clients, args.requests))
+    results = compare(
+        articles,
+        args.clients,
+        args.requests,
+        args.style,
+        args.modes,
+        extra,
+        warm_up=min(2 * args.clients, args.requests),
+    )
     if args.json:
         args.json.write_text(json.dumps({"clients": args.clients, "settings": extra, "results": results}, indent=2))
 

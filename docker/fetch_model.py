@@ -11,6 +11,7 @@ that REVISION resolved to; DEST/model_source.json records it. The config and
 tokenizer are then loaded from DEST offline, so a model that cannot be served
 fails the build rather than the first container start.
 """
+
 from __future__ import annotations
 
 import json

@@ -3,6 +3,7 @@
 Slim images have no curl; this needs only the standard library. Any non-2xx answer,
 refused connection or timeout exits 1.
 """
+
 import os
 import sys
 import urllib.request

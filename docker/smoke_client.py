@@ -10,6 +10,7 @@
 3. GET /healthz and /v1/info answer 200 with JSON.
 Prints what it saw; exits 1 with the reasons when any check fails.
 """
+
 from __future__ import annotations
 
 import json

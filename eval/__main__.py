@@ -1,4 +1,5 @@
 """`python -m eval`: see `eval.cli`."""
+
 from eval.cli import main
 
 raise SystemExit(main())

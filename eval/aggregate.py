@@ -1,12 +1,13 @@
 """Per-system means with 95% bootstrap intervals, and paired tests between systems."""
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from eval.bootstrap import mean_ci, paired_test
-from eval.client import LIVE_STATS
+from eval.latency import LIVE_STATS
 from eval.scoring import HEADLINE, METRICS, Example
 from eval.systems import BASELINE, ENGINE, SERVICE, SystemRun
 
@@ -59,7 +60,16 @@ def paired_rows(
                 continue
             result = paired_test(va, vb, indices)
             rows.append(
-                {"a": a, "b": b, "metric": key, "mean_a": float(va.mean()), "mean_b": float(vb.mean()),
-                 "diff": result.diff, "ci95": [result.low, result.high], "p": result.p, "significant": result.significant}
+                {
+                    "a": a,
+                    "b": b,
+                    "metric": key,
+                    "mean_a": float(va.mean()),
+                    "mean_b": float(vb.mean()),
+                    "diff": result.diff,
+                    "ci95": [result.low, result.high],
+                    "p": result.p,
+                    "significant": result.significant,
+                }
             )
     return rows

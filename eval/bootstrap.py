@@ -3,6 +3,7 @@
 All systems of a run are resampled with the *same* index matrix, so intervals and
 paired differences are computed on the same resampled article sets.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,17 +1,18 @@
 """Command line: `python -m eval run ...` and `python -m eval compare DIR1 DIR2`."""
+
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from eval import compare as comparison
 from eval import report
-from eval.client import ServiceError
-from eval.data import BUNDLED_SAMPLE, DataError, Fields
 from eval.pipeline import RunConfig, run
+from eval.records import BUNDLED_SAMPLE, DataError, Fields
 from eval.scoring import BY_KEY, HEADLINE
+from service.launcher import ServiceError
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -25,39 +26,101 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m eval", description="Score summaries against references, side by side with published systems.")
+    parser = argparse.ArgumentParser(
+        prog="python -m eval", description="Score summaries against references, side by side with published systems."
+    )
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
-    run_cmd = commands.add_parser("run", help="summarize and score a data set", description="Summarize and score a data set; writes predictions.jsonl, metrics.json, report.md and plots into --out.")
+    run_cmd = commands.add_parser(
+        "run",
+        help="summarize and score a data set",
+        description="Summarize and score a data set; writes predictions.jsonl, metrics.json, report.md and plots "
+        "into --out.",
+    )
     run_cmd.set_defaults(handler=_run)
     data = run_cmd.add_argument_group("data")
-    data.add_argument("--data", default=str(BUNDLED_SAMPLE), help="JSONL or CSV file, or hf:NAME[:CONFIG][@SPLIT] (default: the bundled sample)")
-    data.add_argument("--field", action="append", default=[], metavar="KEY=NAME", help="field names: id, article, references (comma-separated for several), systems, title")
+    data.add_argument(
+        "--data",
+        default=str(BUNDLED_SAMPLE),
+        help="JSONL or CSV file, or hf:NAME[:CONFIG][@SPLIT] (default: the bundled sample)",
+    )
+    data.add_argument(
+        "--field",
+        action="append",
+        default=[],
+        metavar="KEY=NAME",
+        help="field names: id, article, references (comma-separated for several), systems, title",
+    )
     data.add_argument("--strict", action="store_true", help="stop at the first malformed line instead of skipping it")
     data.add_argument("--limit", type=_positive, help="score a seeded random sample of N records (file order kept)")
     data.add_argument("--seed", type=int, default=0, help="seed for --limit and the bootstrap (default 0)")
     systems = run_cmd.add_argument_group("systems")
-    systems.add_argument("--engine", action="append", default=[], metavar="NAME", help="embedded, abstractive (with --model), lead-K or lead-K-raw; repeatable")
+    systems.add_argument(
+        "--engine",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="embedded, abstractive (with --model), lead-K or lead-K-raw; repeatable",
+    )
     systems.add_argument("--model", help="model path for --engine abstractive")
     systems.add_argument("--url", help="score a running service at this base URL, e.g. http://127.0.0.1:8000")
     systems.add_argument("--concurrency", type=_positive, default=4, help="concurrent requests with --url (default 4)")
     systems.add_argument("--name", default="service", help="system name for --url results (default service)")
-    systems.add_argument("--style", choices=("bullets", "short", "both"), default="bullets", help="what to ask for; both scores each as its own system")
-    systems.add_argument("--max-bullets", type=_positive, default=RunConfig.max_bullets, help="upper bound on bullets (default: the service's, %(default)s)")
-    systems.add_argument("--short-words", type=_positive, default=RunConfig.short_words, help="word budget of the short summary (default: the service's, %(default)s)")
-    systems.add_argument("--lead", type=int, default=3, metavar="K", help="add the lead-K baseline (default 3; 0 leaves it out)")
+    systems.add_argument(
+        "--style",
+        choices=("bullets", "short", "both"),
+        default="bullets",
+        help="what to ask for; both scores each as its own system",
+    )
+    systems.add_argument(
+        "--max-bullets",
+        type=_positive,
+        default=RunConfig.max_bullets,
+        help="upper bound on bullets (default: the service's, %(default)s)",
+    )
+    systems.add_argument(
+        "--short-max-words",
+        type=_positive,
+        default=RunConfig.short_max_words,
+        help="word budget of the short summary (default: the service's, %(default)s)",
+    )
+    systems.add_argument(
+        "--lead", type=int, default=3, metavar="K", help="add the lead-K baseline (default 3; 0 leaves it out)"
+    )
     systems.add_argument("--stored", default="all", help="stored systems to score: all, none, or comma-separated names")
     systems.add_argument("--batch-size", type=_positive, default=16, help="jobs per engine call (default 16)")
     scoring = run_cmd.add_argument_group("scoring and output")
     scoring.add_argument("--out", type=Path, required=True, help="run directory to write")
     scoring.add_argument("--resamples", type=_positive, default=1000, help="bootstrap resamples (default 1000)")
-    scoring.add_argument("--support-threshold", type=float, default=0.6, help="cosine a summary sentence needs to count as supported (default 0.6)")
-    scoring.add_argument("--fail-under", action="append", default=[], metavar="METRIC=VALUE", help="exit 1 when an evaluated system's mean is below VALUE, e.g. rouge1=30")
+    scoring.add_argument(
+        "--support-threshold",
+        type=float,
+        default=0.6,
+        help="cosine a summary sentence needs to count as supported (default 0.6)",
+    )
+    scoring.add_argument(
+        "--fail-under",
+        action="append",
+        default=[],
+        metavar="METRIC=VALUE",
+        help="exit 1 when an evaluated system's mean is below VALUE, e.g. rouge1=30",
+    )
 
-    cmp = commands.add_parser("compare", help="paired bootstrap comparison of two runs", description="Paired bootstrap tests between the systems of two run directories, on the articles both scored.")
+    cmp = commands.add_parser(
+        "compare",
+        help="paired bootstrap comparison of two runs",
+        description="Paired bootstrap tests between the systems of two run directories, on the articles both scored.",
+    )
     cmp.set_defaults(handler=_compare)
     cmp.add_argument("first", type=Path, metavar="DIR1")
     cmp.add_argument("second", type=Path, metavar="DIR2")
-    cmp.add_argument("--pair", nargs=2, action="append", default=[], metavar=("SYSTEM1", "SYSTEM2"), help="compare SYSTEM1 of DIR1 with SYSTEM2 of DIR2 (default: same-named systems)")
+    cmp.add_argument(
+        "--pair",
+        nargs=2,
+        action="append",
+        default=[],
+        metavar=("SYSTEM1", "SYSTEM2"),
+        help="compare SYSTEM1 of DIR1 with SYSTEM2 of DIR2 (default: same-named systems)",
+    )
     cmp.add_argument("--resamples", type=_positive, default=1000)
     cmp.add_argument("--seed", type=int, default=0)
     cmp.add_argument("--out", type=Path, help="also write the markdown here")
@@ -69,19 +132,37 @@ def _run(args: argparse.Namespace) -> int:
     if gates and not (args.engine or args.url):
         raise ValueError("--fail-under needs a system to gate: --engine or --url")
     cfg = RunConfig(
-        out=args.out, data=args.data, fields=Fields.parse(args.field), strict=args.strict,
-        engines=tuple(args.engine), model=args.model, url=args.url, name=args.name, concurrency=args.concurrency,
-        style=args.style, max_bullets=args.max_bullets, short_words=args.short_words, lead=args.lead,
-        stored=_stored(args.stored), limit=args.limit, seed=args.seed, resamples=args.resamples,
-        support_threshold=args.support_threshold, batch_size=args.batch_size,
+        out=args.out,
+        data=args.data,
+        fields=Fields.parse(args.field),
+        strict=args.strict,
+        engines=tuple(args.engine),
+        model=args.model,
+        url=args.url,
+        name=args.name,
+        concurrency=args.concurrency,
+        style=args.style,
+        max_bullets=args.max_bullets,
+        short_max_words=args.short_max_words,
+        lead=args.lead,
+        stored=_stored(args.stored),
+        limit=args.limit,
+        seed=args.seed,
+        resamples=args.resamples,
+        support_threshold=args.support_threshold,
+        batch_size=args.batch_size,
     )
     metrics = run(cfg)
     print(_summary_table(metrics["systems"]))
     print(f"wrote {args.out}/report.md, metrics.json, predictions.jsonl and plots")
-    gated = [n for n in metrics["systems"] if n.split(":")[0] in args.engine or (args.url and n.startswith(f"{args.name}:"))]
+    gated = [
+        n for n in metrics["systems"] if n.split(":")[0] in args.engine or (args.url and n.startswith(f"{args.name}:"))
+    ]
     failures = [
         f"{name}: {key} {metrics['systems'][name][key]:.2f} < {floor}"
-        for name in gated for key, floor in gates.items() if metrics["systems"][name].get(key, float("inf")) < floor
+        for name in gated
+        for key, floor in gates.items()
+        if metrics["systems"][name].get(key, float("inf")) < floor
     ]
     for failure in failures:
         print(f"fail-under: {failure}", file=sys.stderr)

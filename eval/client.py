@@ -4,49 +4,21 @@ Requests go out from a thread pool of `concurrency` workers (stdlib HTTP, no ext
 dependency). Latency is measured per request, client side; throughput is completed
 requests per second of wall time for the whole run at that concurrency.
 """
+
 from __future__ import annotations
 
-import http.client
 import json
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable, Sequence
 
-import numpy as np
-
-from service.engines.base import Options
-
-from eval.data import Record
+from eval.latency import latency_stats
+from eval.records import Record
 from eval.systems import SERVICE, SystemRun, output_for, styles
-
-
-LIVE_STATS = ("latency_p50_ms", "latency_p95_ms", "latency_p99_ms", "throughput_rps")
-
-
-class ServiceError(RuntimeError):
-    """The service could not be reached, was not ready, or answered a request with an error."""
-
-
-def wait_ready(url: str, timeout: float = 60.0, alive: Callable[[], bool] | None = None, interval: float = 0.5) -> None:
-    """Poll `GET /readyz` every `interval` s until it answers 200, or raise `ServiceError`.
-
-    `alive`, when given, is asked before each poll; once it returns False there is no point waiting.
-    """
-    deadline = time.monotonic() + timeout
-    last = "no answer"
-    while time.monotonic() < deadline:
-        if alive is not None and not alive():
-            raise ServiceError(f"{url} stopped before it was ready ({last})")
-        try:
-            with urllib.request.urlopen(f"{url}/readyz", timeout=5) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError, http.client.HTTPException) as err:
-            last = str(err)
-        time.sleep(interval)
-    raise ServiceError(f"{url} was not ready within {timeout:.0f} s ({last})")
+from service.domain import Options
+from service.launcher import ServiceError, wait_ready
 
 
 def service_info(url: str) -> dict:
@@ -87,17 +59,21 @@ def service_runs(
             raise
     wall = time.perf_counter() - started
     latencies = [ms for _, ms in answers]
-    info = {"url": url, "concurrency": concurrency, "engine": service_info(url).get("engine", {}), **latency_stats(latencies, wall)}
+    info = {
+        "url": url,
+        "concurrency": concurrency,
+        "engine": service_info(url).get("engine", {}),
+        **latency_stats(latencies, wall),
+    }
     return [
-        SystemRun(f"{name}:{s}", SERVICE, [output_for(s, body.get("short"), body.get("bullets"), ms) for body, ms in answers], info)
+        SystemRun(
+            f"{name}:{s}",
+            SERVICE,
+            [output_for(s, body.get("short"), body.get("bullets"), ms) for body, ms in answers],
+            info,
+        )
         for s in styles(options.style)
     ]
-
-
-def latency_stats(latencies_ms: list[float], wall_s: float) -> dict[str, float]:
-    """p50/p95/p99 latency (ms) and throughput (requests/s over the run's wall time)."""
-    percentiles = np.percentile(latencies_ms, [50, 95, 99]).tolist()
-    return dict(zip(LIVE_STATS, [*percentiles, len(latencies_ms) / wall_s]))
 
 
 def _post(url: str, record: Record, options: Options, timeout: float) -> tuple[dict, float]:

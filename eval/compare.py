@@ -1,8 +1,9 @@
 """`python -m eval compare DIR1 DIR2`: paired bootstrap tests between two runs' systems."""
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from eval.aggregate import paired_rows
 from eval.bootstrap import resample
@@ -14,7 +15,9 @@ class CompareError(ValueError):
     """The two runs cannot be paired (no common systems or articles)."""
 
 
-def compare(first: Path, second: Path, pairs: Sequence[tuple[str, str]] = (), resamples: int = 1000, seed: int = 0) -> tuple[list[dict], list[str]]:
+def compare(
+    first: Path, second: Path, pairs: Sequence[tuple[str, str]] = (), resamples: int = 1000, seed: int = 0
+) -> tuple[list[dict], list[str]]:
     """Paired tests of run 1's systems against run 2's on the articles both scored.
 
     Without `pairs`, systems with the same name in both runs are paired.
@@ -26,7 +29,9 @@ def compare(first: Path, second: Path, pairs: Sequence[tuple[str, str]] = (), re
         raise CompareError(f"no system is in both runs ({', '.join(scores_a)} vs {', '.join(scores_b)}); name a pair")
     for a, b in pairs:
         if a not in scores_a or b not in scores_b:
-            raise CompareError(f"cannot pair {a!r} with {b!r}: run 1 has {', '.join(scores_a)}; run 2 has {', '.join(scores_b)}")
+            raise CompareError(
+                f"cannot pair {a!r} with {b!r}: run 1 has {', '.join(scores_a)}; run 2 has {', '.join(scores_b)}"
+            )
     ids = [i for i in scores_a[pairs[0][0]] if all(i in scores_a[a] and i in scores_b[b] for a, b in pairs)]
     if not ids:
         raise CompareError("the runs share no article ids")

@@ -14,6 +14,7 @@ Novel n-gram rate: the percentage of the summary's n-grams (with repeats, within
 sentences, so that two copied sentences put side by side add nothing novel) that
 never occur in the article.
 """
+
 from __future__ import annotations
 
 import re
@@ -58,7 +59,11 @@ class ArticleIndex:
 
     def _match_length(self, summary: list[str], i: int, j: int) -> int:
         length = 0
-        while i + length < len(summary) and j + length < len(self.tokens) and summary[i + length] == self.tokens[j + length]:
+        while (
+            i + length < len(summary)
+            and j + length < len(self.tokens)
+            and summary[i + length] == self.tokens[j + length]
+        ):
             length += 1
         return length
 

@@ -1,29 +1,29 @@
 """One evaluation run, start to finish: load data, run systems, score, write the run directory."""
+
 from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 from tqdm import tqdm
-
-from service.config import Settings
-from service.embedder import Embedder
-from service.engines.base import Options
 
 from eval import report
 from eval.aggregate import focus_systems, paired_rows, system_summary
 from eval.bootstrap import resample
-from eval.client import LIVE_STATS, service_runs
-from eval.data import BUNDLED_SAMPLE, DataError, Dataset, Fields, Record, load, select
+from eval.client import service_runs
+from eval.latency import LIVE_STATS
 from eval.plots import draw_all
+from eval.records import BUNDLED_SAMPLE, DataError, Dataset, Fields, Record, load, select
 from eval.rundir import write_metrics, write_predictions
 from eval.runinfo import git_commit, now, versions
-from eval.scoring import Scorer
+from eval.scoring import SummaryScorer
 from eval.semantic import SentenceVectors
 from eval.systems import SystemRun, check_engine_names, engine_runs, is_lead, lead_run, load_engine, stored_runs
+from service.domain import Options
+from service.engines.embedder import Embedder
 
 
 @dataclass(frozen=True)
@@ -40,8 +40,10 @@ class RunConfig:
     name: str = "service"
     concurrency: int = 4
     style: str = "bullets"
-    max_bullets: int = Settings.default_max_bullets  # engines are scored with the service's default options unless told otherwise
-    short_words: int = Settings.default_short_words
+    max_bullets: int = (
+        Options.max_bullets
+    )  # engines are scored with the service's default options unless told otherwise
+    short_max_words: int = Options.short_max_words
     lead: int = 3
     stored: tuple[str, ...] | None = None  # None: all stored systems
     limit: int | None = None
@@ -67,7 +69,7 @@ def run(cfg: RunConfig) -> dict:
     _check_references(records)
     systems = _run_systems(records, cfg)
     embedder = Embedder()
-    scorer = Scorer(records, SentenceVectors(embedder), cfg.support_threshold)
+    scorer = SummaryScorer(records, SentenceVectors(embedder), cfg.support_threshold)
     with _bar(scorer.queue(systems.runs), "embedding sentences") as bar:
         scorer.vectors.encode_pending(bar.update)
     scored = {r.name: scorer.score(r) for r in systems.runs}
@@ -92,14 +94,16 @@ def _check_references(records: Sequence[Record]) -> None:
     """All records have references (full scoring) or none has (reference-free scoring), never a mix."""
     missing = [r.id for r in records if not r.references]
     if missing and len(missing) < len(records):
-        raise DataError(f"{len(missing)} of {len(records)} records have no references (first: {', '.join(missing[:5])})")
+        raise DataError(
+            f"{len(missing)} of {len(records)} records have no references (first: {', '.join(missing[:5])})"
+        )
 
 
 def _run_systems(records: Sequence[Record], cfg: RunConfig) -> _Systems:
     """Engines and the service first, then the lead baseline, then stored systems."""
     check_engine_names(cfg.engines)
     found = _Systems()
-    options = Options(style=cfg.style, max_bullets=cfg.max_bullets, short_max_words=cfg.short_words)  # type: ignore[arg-type]
+    options = Options(style=cfg.style, max_bullets=cfg.max_bullets, short_max_words=cfg.short_max_words)  # type: ignore[arg-type]
     for name in cfg.engines:
         if is_lead(name):
             found.runs.append(lead_run(name, records))
@@ -124,7 +128,9 @@ def _run_systems(records: Sequence[Record], cfg: RunConfig) -> _Systems:
     return found
 
 
-def _config(cfg: RunConfig, dataset: Dataset, records: Sequence[Record], systems: _Systems, embedder: Embedder, started: str) -> dict:
+def _config(
+    cfg: RunConfig, dataset: Dataset, records: Sequence[Record], systems: _Systems, embedder: Embedder, started: str
+) -> dict:
     ref_counts = sorted({len(r.references) for r in records})
     args = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(cfg).items()}
     return {
@@ -135,14 +141,18 @@ def _config(cfg: RunConfig, dataset: Dataset, records: Sequence[Record], systems
             "sha256": dataset.sha256,
             "records": len(records),
             "records_in_file": len(dataset.records),
-            "references": "–".join(str(n) for n in (ref_counts[0], ref_counts[-1])) if len(ref_counts) > 1 else ref_counts[0],
+            "references": "–".join(str(n) for n in (ref_counts[0], ref_counts[-1]))
+            if len(ref_counts) > 1
+            else ref_counts[0],
             "skipped": dataset.skipped,
         },
-        "systems": {r.name: {"kind": r.kind, **{k: v for k, v in r.info.items() if k not in LIVE_STATS}} for r in systems.runs},
+        "systems": {
+            r.name: {"kind": r.kind, **{k: v for k, v in r.info.items() if k not in LIVE_STATS}} for r in systems.runs
+        },
         "engines": {r.name.split(":")[0]: _engine_line(r.info) for r in systems.runs if "engine" in r.info},
         "style": cfg.style,
         "max_bullets": cfg.max_bullets,
-        "short_words": cfg.short_words,
+        "short_max_words": cfg.short_max_words,
         "concurrency": cfg.concurrency if cfg.url else None,
         "left_out": systems.left_out,
         "scoring": {

@@ -1,8 +1,9 @@
 """PNG plots of a run (matplotlib, Agg backend): distributions, score vs length, bars with intervals."""
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import matplotlib
 
@@ -35,7 +36,9 @@ def distributions(path: Path, names: Sequence[str], scored: dict[str, Sequence[E
     fig, axes = plt.subplots(1, len(keys), figsize=(4 * len(keys), 1.2 + 0.45 * len(names)), sharey=True, squeeze=False)
     for ax, key in zip(axes[0], keys):
         data = [metric_values(scored[name], key) for name in names]
-        ax.boxplot(data, orientation="horizontal", showmeans=True, widths=0.6, flierprops={"markersize": 2, "alpha": 0.4})
+        ax.boxplot(
+            data, orientation="horizontal", showmeans=True, widths=0.6, flierprops={"markersize": 2, "alpha": 0.4}
+        )
         ax.set_title(BY_KEY[key].label)
         ax.grid(axis="x", alpha=0.3)
     axes[0][0].set_yticks(range(1, len(names) + 1), names)
@@ -45,7 +48,7 @@ def distributions(path: Path, names: Sequence[str], scored: dict[str, Sequence[E
 
 
 def score_vs_length(path: Path, names: Sequence[str], scored: dict[str, Sequence[Example]], key: str) -> None:
-    """Per system: faint dots per summary, a line through the mean score of each 10-word length bin, a large mean dot."""
+    """Per system: faint dots per summary, a line through the mean score per 10-word length bin, a large mean dot."""
     fig, ax = plt.subplots(figsize=(8, 5.5))
     palette = plt.get_cmap("tab10" if len(names) <= 10 else "tab20")
     for i, name in enumerate(names):

@@ -1,10 +1,11 @@
 """`report.md`: tables people can read, built from the `metrics.json` content alone."""
+
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from eval.aggregate import PAIRED_METRICS
-from eval.client import LIVE_STATS
+from eval.latency import LIVE_STATS
 from eval.scoring import BY_KEY, METRICS
 
 QUALITY = tuple(metric.key for metric in METRICS if metric.better)  # a direction is better: the best is marked
@@ -16,12 +17,30 @@ def render(metrics: dict, plots: Sequence[tuple[str, str]] = ()) -> str:
     """The whole report as markdown; `plots` are (title, file name) pairs next to it."""
     systems, config = metrics["systems"], metrics["config"]
     parts = [_header(config, systems)]
-    parts.append(_section("Quality", "Mean over the articles; **bold** is the best system in the column.", _table(systems, QUALITY, mark_best=True)))
+    parts.append(
+        _section(
+            "Quality",
+            "Mean over the articles; **bold** is the best system in the column.",
+            _table(systems, QUALITY, mark_best=True),
+        )
+    )
     parts.append(_section("95% bootstrap confidence intervals", "", _interval_table(systems, QUALITY)))
-    parts.append(_section("Extractiveness and length", "Descriptive: neither direction is better.", _table(systems, SHAPE, mark_best=False)))
+    parts.append(
+        _section(
+            "Extractiveness and length",
+            "Descriptive: neither direction is better.",
+            _table(systems, SHAPE, mark_best=False),
+        )
+    )
     live = {name: s for name, s in systems.items() if "latency_p50_ms" in s}
     if live:
-        parts.append(_section("Latency and throughput (client side)", f"Concurrency {config.get('concurrency')}.", _latency_table(live)))
+        parts.append(
+            _section(
+                "Latency and throughput (client side)",
+                f"Concurrency {config.get('concurrency')}.",
+                _latency_table(live),
+            )
+        )
     if metrics.get("paired"):
         parts.append(_section("Paired bootstrap tests", _PAIRED_NOTE, paired_tables(metrics["paired"])))
     if plots:
@@ -43,7 +62,8 @@ def _header(config: dict, systems: dict) -> str:
         "# Evaluation report",
         "",
         f"- Data: `{data['source']}`, {data['records']} articles (sha256 `{data['sha256'][:12]}`), "
-        f"{data['references']} reference(s) per article" + (f", {len(data['skipped'])} malformed line(s) skipped" if data.get("skipped") else ""),
+        f"{data['references']} reference(s) per article"
+        + (f", {len(data['skipped'])} malformed line(s) skipped" if data.get("skipped") else ""),
         f"- Systems: {len(systems)}; run {config.get('started')}, commit `{(code.get('commit') or 'unknown')[:10]}`"
         + (" (uncommitted changes)" if code.get("dirty") else ""),
     ]
@@ -126,10 +146,12 @@ def _method(config: dict) -> list[str]:
     scoring = config["scoring"]
     return [
         "ROUGE-1/2/L/Lsum: F1 × 100 from `rouge-score` with the Porter stemmer; ROUGE-Lsum with one sentence per line "
-        "on both sides (sentences split by `service.text.split_reference`, which also undoes CNN/DM ` . ` joins and `<q>`).",
+        "on both sides (sentences split by `service.text.split_reference`, which also undoes CNN/DM ` . ` joins "
+        "and `<q>`).",
         "Several references: the best reference is the one with the highest ROUGE-1 F1 for that summary, and all ROUGE "
         "variants are reported against it.",
-        f"Sem. sim.: cosine × 100 between {scoring['embedder']} embeddings of summary and reference (unit mean of sentence "
+        f"Sem. sim.: cosine × 100 between {scoring['embedder']} embeddings of summary and reference "
+        "(unit mean of sentence "
         "embeddings); the closest reference counts.",
         f"Supported %: share of summary sentences whose most similar article sentence (same embeddings) has cosine ≥ "
         f"{scoring['support_threshold']}: a faithfulness proxy, not a proof.",

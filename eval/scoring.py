@@ -3,18 +3,18 @@
 `METRICS` names every score, its table label, which direction is better and how
 it is printed; reports and plots read it, so a metric is declared once, here.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
-from service.text import count_words, normalize_space, split_reference
-
-from eval.data import Record
 from eval.extractiveness import ArticleIndex, extractiveness
+from eval.records import Record
 from eval.rouge import ROUGE_TYPES, Rouge
 from eval.semantic import SentenceVectors, similarity, support
 from eval.systems import Output, SystemRun
+from service.text import count_words, normalize_space, split_reference
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ class Example:
     support: list[float]
 
 
-class Scorer:
+class SummaryScorer:
     """Scores outputs for a fixed list of records; article and reference work is done once."""
 
     def __init__(self, records: Sequence[Record], vectors: SentenceVectors, threshold: float = 0.6):

@@ -7,12 +7,16 @@
   sentence. The faithfulness proxy is the share of summary sentences whose support
   reaches a threshold; it flags unsupported content, it does not prove faithfulness.
 """
+
 from __future__ import annotations
 
-from typing import Callable, Iterable, Protocol, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Protocol
 
 import numpy as np
 import torch
+
+from service.engines.grounding import best_matches
 
 
 class Encoder(Protocol):
@@ -71,10 +75,10 @@ def similarity(summary: np.ndarray, references: list[np.ndarray]) -> float:
 
 
 def support(summary: np.ndarray, article: np.ndarray) -> list[float]:
-    """For each summary sentence, the cosine of its most similar article sentence."""
+    """For each summary sentence, the cosine of its most similar article sentence (as the service grounds)."""
     if not len(summary) or not len(article):
         return [0.0] * len(summary)
-    return (summary @ article.T).max(1).tolist()
+    return best_matches(torch.from_numpy(summary @ article.T)).tolist()
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:

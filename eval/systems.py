@@ -11,19 +11,19 @@
 Every summary is split into sentences by `service.text.split_reference`, the same
 way for every system and for the references.
 """
+
 from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Sequence
 
-from service.config import ENGINES, Settings
-from service.engines import build_engine
-from service.engines.base import Engine, Job, Options, Summary
+from eval.records import Record
+from service.domain import Job, Options, Summary
+from service.engines import ENGINES, Engine, engine_class
+from service.engines.base import ArgumentError
 from service.text import prepare, split_reference, split_sentences
-
-from eval.data import Record
 
 STORED, BASELINE, ENGINE, SERVICE = "stored", "baseline", "engine", "service"
 _LEAD = re.compile(r"lead-(\d+)(-raw)?")
@@ -98,7 +98,9 @@ def lead_run(name: str, records: Sequence[Record]) -> SystemRun:
     for record in records:
         sentences = split_sentences(record.article) if raw else record.document.sentences
         outputs.append(from_text("\n".join(s.text for s in sentences[:k])))
-    return SystemRun(name, BASELINE, outputs, {"k": k, "sentences": "raw article" if raw else "after service.text.prepare"})
+    return SystemRun(
+        name, BASELINE, outputs, {"k": k, "sentences": "raw article" if raw else "after service.text.prepare"}
+    )
 
 
 def check_engine_names(names: Sequence[str]) -> None:
@@ -109,10 +111,14 @@ def check_engine_names(names: Sequence[str]) -> None:
 
 
 def load_engine(name: str, model: str | None) -> Engine:
-    """A service engine by name through the service's own registry."""
+    """A service engine by name, with its default arguments (and `model` for the abstractive one)."""
     if name == "abstractive" and not model:
         raise ValueError("--engine abstractive needs --model PATH")
-    return build_engine(Settings(engine=name, model=model if name == "abstractive" else None))
+    arguments = {"model": model} if name == "abstractive" else {}
+    try:
+        return engine_class(name).load(**arguments)
+    except ArgumentError as error:
+        raise ValueError(f"--{error.argument.replace('_', '-')}: {error}") from None
 
 
 def engine_runs(
@@ -128,7 +134,9 @@ def engine_runs(
     started = time.perf_counter()
     for first in range(0, len(records), batch_size):
         batch = records[first : first + batch_size]
-        summaries += engine.summarize([Job(prepare(r.article, r.title), options) for r in batch])  # timed as the service does it
+        summaries += engine.summarize(
+            [Job(prepare(r.article, r.title), options) for r in batch]
+        )  # timed as the service does it
         if progress:
             progress(len(batch))
     seconds = time.perf_counter() - started

@@ -12,6 +12,7 @@ stays a clean test set.
     make install    # the `train` extra (scikit-learn) comes with it
     .venv/bin/python scripts/train_scorer.py --data-dir ../shared/data
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,10 +27,9 @@ import torch
 from rouge_score import rouge_scorer
 from sklearn.linear_model import LogisticRegression
 
-from service.config import Settings
-from service.embedder import Embedder
-from service.engines.base import Options
-from service.engines.extractive import FEATURES, SCORER_PATH, ExtractiveEngine, candidates, sentence_features
+from service.domain import Options
+from service.engines.embedded import FEATURES, SCORER_PATH, EmbeddedEngine, candidates, sentence_features
+from service.engines.embedder import Embedder
 from service.text import Sentence, prepare, split_reference
 
 TRAIN_FILES = ("frank_cnndm.jsonl", "summeval_cnndm.jsonl", "realsumm_cnndm.jsonl")
@@ -63,7 +63,11 @@ def oracle(sentences: list[str], reference: str, size: int = 3) -> set[int]:
     chosen: list[int] = []
     best = 0.0
     while len(chosen) < size:
-        gains = [(rouge12(reference, "\n".join(sentences[j] for j in sorted(chosen + [i]))), i) for i in range(len(sentences)) if i not in chosen]
+        gains = [
+            (rouge12(reference, "\n".join(sentences[j] for j in sorted(chosen + [i]))), i)
+            for i in range(len(sentences))
+            if i not in chosen
+        ]
         if not gains or max(gains)[0] <= best:
             break
         best, pick = max(gains)
@@ -91,11 +95,13 @@ def build_examples(records: list[dict], embedder: Embedder, max_candidates: int)
         embeddings = embedder.encode([s.text for s in sentences])
         picked = oracle([s.text for s in sentences], reference)
         labels = np.array([i in picked for i in range(len(sentences))], dtype=float)
-        examples.append(Example(sentences, embeddings, sentence_features(sentences, embeddings, None), reference, labels))
+        examples.append(
+            Example(sentences, embeddings, sentence_features(sentences, embeddings, None), reference, labels)
+        )
     return examples
 
 
-def mean_bullet_rouge(engine: ExtractiveEngine, examples: list[Example]) -> float:
+def mean_bullet_rouge(engine: EmbeddedEngine, examples: list[Example]) -> float:
     options = Options(style="bullets", max_bullets=5)
     total = 0.0
     for example in examples:
@@ -110,7 +116,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=SCORER_PATH)
     args = parser.parse_args()
 
-    engine = ExtractiveEngine.from_settings(Settings.from_env())  # the features the service will compute
+    engine = EmbeddedEngine.load()  # the features the service computes by default
     embedder = engine.embedder
     examples = build_examples(load_training(args.data_dir), embedder, engine.scorer.max_candidates)
     features = np.concatenate([e.features.numpy() for e in examples])
@@ -118,12 +124,14 @@ def main() -> None:
     print(f"{len(examples)} training articles, {len(labels)} sentences, {int(labels.sum())} oracle picks")
     model = LogisticRegression(C=1.0, max_iter=1000).fit(features, labels)
     weights = dict(zip(FEATURES, map(float, model.coef_[0])))
-    scorer = dataclasses.replace(engine.scorer, weights=weights, bias=float(model.intercept_[0]), embedding_layers=embedder.layers)
+    scorer = dataclasses.replace(
+        engine.scorer, weights=weights, bias=float(model.intercept_[0]), embedding_layers=embedder.layers
+    )
 
     best = (-1.0, scorer)
     for redundancy, threshold in itertools.product((0.0, 0.3, 0.6, 1.0), (0.3, 0.5, 0.7, 1.01)):
         candidate = dataclasses.replace(scorer, redundancy=redundancy, extra_bullet_threshold=threshold)
-        score = mean_bullet_rouge(ExtractiveEngine(embedder, candidate), examples)
+        score = mean_bullet_rouge(EmbeddedEngine(embedder, candidate), examples)
         print(f"redundancy={redundancy} extra_threshold={threshold}: train bullets R1 {score:.2f}")
         best = max(best, (score, candidate), key=lambda pair: pair[0])
     args.out.write_text(json.dumps(dataclasses.asdict(best[1]), indent=2) + "\n")

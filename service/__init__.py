@@ -1,2 +1,3 @@
 """Article summarization microservice."""
+
 __version__ = "0.1.0"

@@ -1,18 +1,19 @@
 """HTTP routes. Thin: parse, hand the job to the engine, shape the answer."""
+
 from __future__ import annotations
 
 import socket
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from service import __version__
 from service.batching import Disconnected, Overloaded, TimedOut
-from service.engines.base import MAX_BULLETS_RANGE, Job
+from service.domain import MAX_BULLETS_RANGE, MIN_SHORT_MAX_WORDS, Job
 from service.errors import ApiError
 from service.runtime import Runtime
-from service.schema import FIELDS, MIN_SHORT_WORDS, parse_body, require_sentences, summary_json
+from service.schema import FIELDS, parse_body, require_sentences, summary_json
 from service.text import prepare
 
 routes = Blueprint("api", __name__)
@@ -65,12 +66,16 @@ def info():
             "max_body_bytes": settings.max_body_bytes,
             "max_input_words": settings.max_input_words,
             "max_bullets": list(MAX_BULLETS_RANGE),
-            "short_max_words": [MIN_SHORT_WORDS, settings.max_short_words],
-            "default_short_max_words": settings.default_short_words,
-            "default_max_bullets": settings.default_max_bullets,
+            "short_max_words": [MIN_SHORT_MAX_WORDS, settings.short_max_words_limit],
+            "default_short_max_words": settings.short_max_words,
+            "default_max_bullets": settings.max_bullets,
             "request_timeout_s": settings.request_timeout_s,
         },
-        batching={"max_batch": settings.batch_max_size, "max_wait_ms": settings.batch_max_wait_ms, "max_queue": settings.queue_max}
+        batching={
+            "max_batch": settings.batch_max_size,
+            "max_wait_ms": settings.batch_max_wait_ms,
+            "max_queue": settings.queue_max,
+        }
         if state.batcher
         else None,
         fields=list(FIELDS),
@@ -99,7 +104,9 @@ def _run(state: Runtime, job: Job):
         return state.summarize(job, _client_gone())
     except Overloaded:
         state.metrics.rejected.labels("queue_full").inc()
-        raise ApiError(503, "overloaded", "Too many requests are waiting; retry shortly.", {"Retry-After": "1"}) from None
+        raise ApiError(
+            503, "overloaded", "Too many requests are waiting; retry shortly.", {"Retry-After": "1"}
+        ) from None
     except TimedOut:
         state.metrics.rejected.labels("timeout").inc()
         raise ApiError(504, "timeout", f"No summary within {state.settings.request_timeout_s} s.") from None

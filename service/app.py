@@ -1,11 +1,12 @@
 """Application factory: `create_app(settings)` builds a ready-to-serve Flask app."""
+
 from __future__ import annotations
 
 from flask import Flask
 
 from service.api import routes
 from service.config import Settings
-from service.engines.base import Engine
+from service.engines import Engine
 from service.errors import register_error_handlers
 from service.runtime import Runtime
 

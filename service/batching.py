@@ -9,18 +9,20 @@ at once (`Overloaded`, HTTP 503) instead of piling up; a request that times out 
 whose client hung up is cancelled, and a cancelled job is skipped when the batch is
 formed, so it costs no batch slot.
 """
+
 from __future__ import annotations
 
 import queue
 import threading
 import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import CancelledError, Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Iterator
 
-from service.engines.base import Engine, Job, Summary
+from service.domain import Job, Summary
+from service.engines import Engine
 from service.metrics import Metrics
 
 POLL_SECONDS = 0.05
@@ -48,7 +50,9 @@ class _Pending:
 class Batcher:
     """Gathers jobs from many request threads into batches for one engine."""
 
-    def __init__(self, engine: Engine, metrics: Metrics, max_batch: int = 32, max_wait_ms: float = 5.0, max_queue: int = 256):
+    def __init__(
+        self, engine: Engine, metrics: Metrics, max_batch: int = 32, max_wait_ms: float = 5.0, max_queue: int = 256
+    ):
         self.engine = engine
         self.metrics = metrics
         self.max_batch = max_batch

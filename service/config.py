@@ -1,9 +1,33 @@
-"""All configuration, read from environment variables in this one place."""
+"""All configuration, read from environment variables in this one place.
+
+Each setting is a field of `Settings`, and its environment variable is derived from the
+field's name: `SUMMARIZER_` + the name in capitals (`short_max_words` is
+`SUMMARIZER_SHORT_MAX_WORDS`), except the server's conventional names `HOST`, `PORT`,
+`WEB_CONCURRENCY`, `GUNICORN_THREADS` and `GUNICORN_TIMEOUT`. A setting named after a
+request field (`max_bullets`, `short_max_words`) is that field's default. Engine
+settings left unset (None) take the engine's own default (the keyword defaults of its
+`load`); the engine receives the settings whose names are its arguments. An unknown
+`SUMMARIZER_*` variable stops the start, so a typo never passes silently.
+"""
+
 from __future__ import annotations
 
+import difflib
+import inspect
+import json
 import os
+import types
+import typing
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
-from typing import Mapping
+from typing import Any
+
+from service.domain import SHORT_MAX_WORDS_LIMIT, Options
+from service.engines import ENGINES, Engine, engine_class
+from service.engines.base import ArgumentError
+
+PREFIX = "SUMMARIZER_"
+SERVER_NAMES = ("host", "port", "web_concurrency", "gunicorn_threads", "gunicorn_timeout")
 
 
 class ConfigError(ValueError):
@@ -12,103 +36,127 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class Settings:
-    """Service settings. Each field is read from the environment variable in `ENV`."""
+    """Service settings; see the module docstring for their environment variables."""
 
+    # The server (gunicorn).
     host: str = "127.0.0.1"
     port: int = 8000
-    workers: int = 1
-    threads: int = 64  # more than batch + queue: a batch can fill, and excess requests get a quick 503
-    timeout: int = 60
+    web_concurrency: int = 1  # worker processes, each with its own model copy
+    gunicorn_threads: int = 64  # more than batch + queue: a batch can fill, and excess requests get a quick 503
+    gunicorn_timeout: int = 60
+    torch_threads: int = 0  # 0: the cores shared among the workers
+    # The engine; None: the engine's default.
     engine: str = ""  # "embedded" or "abstractive"; empty: abstractive when a model is set
     model: str | None = None
     embedding_model: str | None = None
-    embedding_layers: int = 1  # MiniLM blocks used by the extractive engine; 0: all 6
-    device: str = "auto"
-    dtype: str = "auto"
-    torch_threads: int = 0
+    embedding_layers: int | None = None
+    device: str | None = None
+    dtype: str | None = None
+    max_input_tokens: int | None = None
+    max_chunks: int | None = None
+    chunk_overlap: int | None = None
+    generate_batch: int | None = None
+    generation: dict | None = None
+    support_threshold: float | None = None
+    # Requests.
     max_body_bytes: int = 1_000_000
     max_input_words: int = 20_000
-    default_short_words: int = 60
-    max_short_words: int = 200
-    default_max_bullets: int = 5
+    max_bullets: int = Options.max_bullets
+    short_max_words: int = Options.short_max_words
+    short_max_words_limit: int = SHORT_MAX_WORDS_LIMIT
+    # Batching.
     batch_max_size: int = 32
     batch_max_wait_ms: int = 5
     queue_max: int = 16
     request_timeout_s: int = 30
-    max_input_tokens: int = 0  # 0: the model's window (decoder-only models: at most 4096)
-    max_chunks: int = 8
-    chunk_overlap: int = 1  # sentences shared by consecutive chunks
-    generate_batch: int = 0  # sequences per generate() call; 0: 32 on CUDA, 8 on CPU
-    generation: str = ""  # JSON presets per style, e.g. {"short": {"num_beams": 2}, "bullets": {...}}
-    # 3.7% of CNN/DM reference highlight sentences score below 0.45 against their own
-    # article (5th percentile 0.47); 0.8% score above it against an unrelated article.
-    support_threshold: float = 0.45
 
     @property
     def intra_op_threads(self) -> int:
         """Torch threads per worker: the configured number, else the cores shared among workers."""
-        return self.torch_threads or max(1, (os.cpu_count() or 1) // max(self.workers, 1))
+        return self.torch_threads or max(1, (os.cpu_count() or 1) // max(self.web_concurrency, 1))
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         environ = os.environ if environ is None else environ
-        values = {}
+        _refuse_unknown(environ)
+        hints = typing.get_type_hints(cls)
+        values: dict[str, Any] = {}
         for f in fields(cls):
-            raw = environ.get(ENV[f.name])
-            if raw is None or raw.strip() == "":
-                continue
-            values[f.name] = _parse(f.name, raw.strip(), type(f.default))
+            raw = environ.get(env_name(f.name))
+            if raw is not None and raw.strip():
+                values[f.name] = _parse(f.name, raw.strip(), hints[f.name])
         values.setdefault("engine", "abstractive" if values.get("model") else "embedded")
         if values["engine"] not in ENGINES:
-            raise ConfigError(f"{ENV['engine']} must be one of {', '.join(ENGINES)}, got {values['engine']!r}")
+            raise ConfigError(f"{env_name('engine')} must be one of {', '.join(ENGINES)}, got {values['engine']!r}")
         return cls(**values)
 
-
-ENGINES = ("embedded", "abstractive")
-
-ENV: dict[str, str] = {
-    "host": "HOST",
-    "port": "PORT",
-    "workers": "WEB_CONCURRENCY",
-    "threads": "GUNICORN_THREADS",
-    "timeout": "GUNICORN_TIMEOUT",
-    "engine": "SUMMARIZER_ENGINE",
-    "model": "SUMMARIZER_MODEL",
-    "embedding_model": "SUMMARIZER_EMBEDDING_MODEL",
-    "embedding_layers": "SUMMARIZER_EMBEDDING_LAYERS",
-    "device": "SUMMARIZER_DEVICE",
-    "dtype": "SUMMARIZER_DTYPE",
-    "torch_threads": "SUMMARIZER_TORCH_THREADS",
-    "max_body_bytes": "SUMMARIZER_MAX_BODY_BYTES",
-    "max_input_words": "SUMMARIZER_MAX_INPUT_WORDS",
-    "default_short_words": "SUMMARIZER_SHORT_WORDS",
-    "max_short_words": "SUMMARIZER_MAX_SHORT_WORDS",
-    "default_max_bullets": "SUMMARIZER_MAX_BULLETS",
-    "batch_max_size": "SUMMARIZER_BATCH_MAX_SIZE",
-    "batch_max_wait_ms": "SUMMARIZER_BATCH_MAX_WAIT_MS",
-    "queue_max": "SUMMARIZER_QUEUE_MAX",
-    "request_timeout_s": "SUMMARIZER_REQUEST_TIMEOUT_S",
-    "max_input_tokens": "SUMMARIZER_MAX_INPUT_TOKENS",
-    "max_chunks": "SUMMARIZER_MAX_CHUNKS",
-    "chunk_overlap": "SUMMARIZER_CHUNK_OVERLAP",
-    "generate_batch": "SUMMARIZER_GENERATE_BATCH",
-    "generation": "SUMMARIZER_GENERATION",
-    "support_threshold": "SUMMARIZER_SUPPORT_THRESHOLD",
-}
+    def arguments_for(self, load: Callable) -> dict[str, Any]:
+        """The settings named like `load`'s parameters: those set, and required ones."""
+        parameters = inspect.signature(load).parameters.values()
+        return {
+            p.name: getattr(self, p.name)
+            for p in parameters
+            if p.name in FIELD_NAMES and (getattr(self, p.name) is not None or p.default is inspect.Parameter.empty)
+        }
 
 
-def _parse(name: str, raw: str, kind: type) -> object:
+FIELD_NAMES = tuple(f.name for f in fields(Settings))
+
+
+def env_name(field: str) -> str:
+    """The environment variable of a setting."""
+    return field.upper() if field in SERVER_NAMES else PREFIX + field.upper()
+
+
+ENV_NAMES = {env_name(name): name for name in FIELD_NAMES}
+
+
+def build_engine(settings: Settings) -> Engine:
+    """Load the configured engine; a bad engine argument becomes a `ConfigError` naming its variable."""
+    cls = engine_class(settings.engine)
+    try:
+        return cls.load(**settings.arguments_for(cls.load))
+    except ArgumentError as error:
+        raise ConfigError(f"{env_name(error.argument)}: {error}") from None
+
+
+def _refuse_unknown(environ: Mapping[str, str]) -> None:
+    for name in environ:
+        if name.startswith(PREFIX) and name not in ENV_NAMES:
+            close = difflib.get_close_matches(name, ENV_NAMES, n=1, cutoff=0.6)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            raise ConfigError(f"{name} is not a setting{hint} (the settings are listed in the README)")
+
+
+def _parse(name: str, raw: str, hint: Any) -> object:
+    kind = _base_type(hint)
+    variable = env_name(name)
     if kind is int:
         try:
             value = int(raw)
         except ValueError:
-            raise ConfigError(f"{ENV[name]} must be an integer, got {raw!r}") from None
+            raise ConfigError(f"{variable} must be an integer, got {raw!r}") from None
         if value < 0:
-            raise ConfigError(f"{ENV[name]} must not be negative, got {value}")
+            raise ConfigError(f"{variable} must not be negative, got {value}")
         return value
     if kind is float:
         try:
             return float(raw)
         except ValueError:
-            raise ConfigError(f"{ENV[name]} must be a number, got {raw!r}") from None
+            raise ConfigError(f"{variable} must be a number, got {raw!r}") from None
+    if kind is dict:
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError as error:
+            raise ConfigError(f"{variable} is not valid JSON: {error.msg}") from None
+        if not isinstance(value, dict):
+            raise ConfigError(f"{variable} must be a JSON object")
+        return value
     return raw
+
+
+def _base_type(hint: Any) -> type:
+    """`int` for `int | None`, and so on."""
+    if isinstance(hint, types.UnionType):
+        return next(arg for arg in typing.get_args(hint) if arg is not type(None))
+    return hint

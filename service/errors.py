@@ -1,4 +1,5 @@
 """JSON errors with stable codes: every failure, including 404/405/500, is JSON."""
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """Prometheus metrics of one worker process (`GET /metrics`)."""
+
 from __future__ import annotations
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -17,15 +18,33 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
-        self.requests = Counter("summarizer_requests", "HTTP requests by route, status and style", ["route", "status", "style"], registry=r)
-        self.latency = Histogram("summarizer_request_seconds", "Request latency by route", ["route"], buckets=LATENCY_BUCKETS, registry=r)
+        self.requests = Counter(
+            "summarizer_requests", "HTTP requests by route, status and style", ["route", "status", "style"], registry=r
+        )
+        self.latency = Histogram(
+            "summarizer_request_seconds", "Request latency by route", ["route"], buckets=LATENCY_BUCKETS, registry=r
+        )
         self.batch_size = Histogram("summarizer_batch_size", "Jobs per engine call", buckets=BATCH_BUCKETS, registry=r)
         self.queue_depth = Gauge("summarizer_queue_depth", "Jobs waiting for the batcher", registry=r)
-        self.rejected = Counter("summarizer_rejected", "Requests refused or abandoned, by reason", ["reason"], registry=r)
+        self.rejected = Counter(
+            "summarizer_rejected", "Requests refused or abandoned, by reason", ["reason"], registry=r
+        )
         self.model_load = Gauge("summarizer_model_load_seconds", "Seconds to load and warm up the engine", registry=r)
-        self.input_words = Histogram("summarizer_input_words", "Words per summarized article", buckets=WORD_BUCKETS, registry=r)
-        self.input_tokens = Histogram("summarizer_input_tokens", "Model tokens the engine read per summarized article", buckets=TOKEN_BUCKETS, registry=r)
-        self.input_sentences = Histogram("summarizer_input_sentences", "Content sentences per summarized article", buckets=(5, 10, 20, 40, 80, 160, 320), registry=r)
+        self.input_words = Histogram(
+            "summarizer_input_words", "Words per summarized article", buckets=WORD_BUCKETS, registry=r
+        )
+        self.input_tokens = Histogram(
+            "summarizer_input_tokens",
+            "Model tokens the engine read per summarized article",
+            buckets=TOKEN_BUCKETS,
+            registry=r,
+        )
+        self.input_sentences = Histogram(
+            "summarizer_input_sentences",
+            "Content sentences per summarized article",
+            buckets=(5, 10, 20, 40, 80, 160, 320),
+            registry=r,
+        )
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -1,18 +1,19 @@
 """The loaded engine of one worker: readiness, metrics and (optionally) the batcher."""
+
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from typing import Callable
 
 import torch
 
 from service.batching import Batcher
-from service.config import Settings
-from service.engines import build_engine
-from service.engines.base import Engine, Job, Options, Summary
+from service.config import Settings, build_engine
+from service.domain import Job, Options, Summary
+from service.engines import Engine
 from service.metrics import Metrics
 from service.text import prepare
 
@@ -37,7 +38,7 @@ class Runtime:
     _unbatched: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
 
     @classmethod
-    def start(cls, settings: Settings, engine: Engine | None = None) -> "Runtime":
+    def start(cls, settings: Settings, engine: Engine | None = None) -> Runtime:
         torch.set_num_threads(settings.intra_op_threads)
         started = time.perf_counter()
         state = cls(settings, engine or build_engine(settings))
@@ -46,7 +47,9 @@ class Runtime:
         state.metrics.model_load.set(state.load_seconds)
         state.info = state.engine.info()
         if settings.batch_max_size > 1:
-            state.batcher = Batcher(state.engine, state.metrics, settings.batch_max_size, settings.batch_max_wait_ms, settings.queue_max)
+            state.batcher = Batcher(
+                state.engine, state.metrics, settings.batch_max_size, settings.batch_max_wait_ms, settings.queue_max
+            )
         return state
 
     @property

@@ -1,17 +1,18 @@
 """Validation of `/v1/summarize` requests and the shape of its responses."""
+
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from service.config import Settings
-from service.engines.base import MAX_BULLETS_RANGE, STYLES, Options, Passage, Summary
+from service.domain import MAX_BULLETS_RANGE, MIN_SHORT_MAX_WORDS, STYLES, Document, Options, Passage, Summary
 from service.errors import ApiError
-from service.text import Document, count_words
+from service.text import count_words
 
 FIELDS = ("text", "title", "style", "max_bullets", "short_max_words")
-MIN_SHORT_WORDS = 5
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class SummarizeRequest:
 
 
 def parse_body(body: bytes, media_type: str, query: Mapping[str, str], settings: Settings) -> SummarizeRequest:
-    """Turn the raw body (JSON or text/plain; `media_type` without parameters) into a validated request, or raise `ApiError`."""
+    """The raw body (JSON or text/plain; `media_type` without parameters) as a validated request, or `ApiError`."""
     if media_type not in ("application/json", "text/plain"):
         raise ApiError(415, "unsupported_media_type", "Send JSON (Content-Type: application/json) or text/plain.")
     try:
@@ -41,9 +42,11 @@ def _json_object(decoded: str) -> dict[str, Any]:
     try:
         fields = json.loads(decoded)
     except json.JSONDecodeError as error:
-        raise ApiError(400, "invalid_json", f"Malformed JSON: {error.msg} (line {error.lineno}, column {error.colno}).") from None
+        raise ApiError(
+            400, "invalid_json", f"Malformed JSON: {error.msg} (line {error.lineno}, column {error.colno})."
+        ) from None
     if not isinstance(fields, dict):
-        raise ApiError(400, "invalid_json", "The JSON body must be an object such as {\"text\": \"...\"}.")
+        raise ApiError(400, "invalid_json", 'The JSON body must be an object such as {"text": "..."}.')
     return fields
 
 
@@ -73,9 +76,13 @@ def _validate(fields: dict[str, Any], settings: Settings) -> SummarizeRequest:
     style = fields.get("style", "both")
     if style not in STYLES:
         raise ApiError(400, "invalid_style", f"`style` must be one of {', '.join(STYLES)}, got {style!r}.")
-    max_bullets = _bounded_int(fields, "max_bullets", settings.default_max_bullets, *MAX_BULLETS_RANGE)
-    short_words = _bounded_int(fields, "short_max_words", settings.default_short_words, MIN_SHORT_WORDS, settings.max_short_words)
-    return SummarizeRequest(text, words, title, Options(style=style, max_bullets=max_bullets, short_max_words=short_words))
+    max_bullets = _bounded_int(fields, "max_bullets", settings.max_bullets, *MAX_BULLETS_RANGE)
+    short_words = _bounded_int(
+        fields, "short_max_words", settings.short_max_words, MIN_SHORT_MAX_WORDS, settings.short_max_words_limit
+    )
+    return SummarizeRequest(
+        text, words, title, Options(style=style, max_bullets=max_bullets, short_max_words=short_words)
+    )
 
 
 def _text(fields: dict[str, Any], settings: Settings) -> tuple[str, int]:
@@ -113,7 +120,9 @@ def require_sentences(document: Document) -> None:
         raise ApiError(422, "no_sentences", "No sentences were found in `text` after removing page debris.")
 
 
-def summary_json(summary: Summary, document: Document, input_words: int, engine: dict, latency_ms: float) -> dict[str, Any]:
+def summary_json(
+    summary: Summary, document: Document, input_words: int, engine: dict, latency_ms: float
+) -> dict[str, Any]:
     """The response body: plain strings for the summaries, grounding alongside."""
     body: dict[str, Any] = {}
     grounding: dict[str, Any] = {}

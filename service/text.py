@@ -9,13 +9,14 @@ such as "(CNN) --") is dropped here, once, for every engine.
 Sentence segmentation uses syntok (abbreviations, decimals, quotes); line breaks
 are always sentence boundaries, so headlines without a final period stay apart.
 """
+
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from functools import cached_property
 
 from syntok import segmenter
+
+from service.domain import Document, Sentence
 
 _WORD = re.compile(r"\S+")
 _HAS_WORD = re.compile(r"\w")
@@ -52,43 +53,13 @@ _LEADING_TAG = re.compile(
     r"""^(
         (by\s*\.\s*[^.|]{1,80}\.\s*)?(\W*published\s*:[^|]*\|\s*\.?\s*updated\s*:\s*\.?\s*[^.]*\d{4}\s*\.\s*)+ |
         (by\s*\.\s*[^.]{1,60}\s*\.\s*(and\s+[^.]{1,60}\s*\.\s*)?)(?=[A-Z"‘“']) |
-        ([A-Z][\w.,' -]{0,40}\s)?\((cnn|reuters|ap|afp|ew\.com|cnn\s+student\s+news|mashable|time\.com)\)\s*(--|—|–|-)?\s* |
+        ([A-Z][\w.,' -]{0,40}\s)?
+            \((cnn|reuters|ap|afp|ew\.com|cnn\s+student\s+news|mashable|time\.com)\)\s*(--|—|–|-)?\s* |
         [A-Z][A-Z .,'-]{2,40}\s(--|—|–)\s
     )""",
     re.IGNORECASE | re.VERBOSE,
 )
 _TERMINAL = re.compile(r"""[.!?…]["'”’)\]]*$""")
-
-
-@dataclass(frozen=True)
-class Sentence:
-    """One content sentence; `text == source[start:end]` of the original input."""
-
-    text: str
-    start: int
-    end: int
-
-    @cached_property
-    def words(self) -> int:
-        return count_words(self.text)
-
-    @property
-    def is_complete(self) -> bool:
-        return is_complete(self.text)
-
-
-@dataclass(frozen=True)
-class Document:
-    """An article ready for an engine: original text, title, content sentences and the debris removed."""
-
-    text: str
-    sentences: list[Sentence]
-    title: str | None = None
-    dropped: list[str] = field(default_factory=list)
-
-    @cached_property
-    def words(self) -> int:
-        return sum(s.words for s in self.sentences)
 
 
 def count_words(text: str) -> int:
@@ -119,7 +90,8 @@ def _split_line(line: str, offset: int) -> list[Sentence]:
     for paragraph in segmenter.analyze(line):
         for tokens in paragraph:
             start, end = tokens[0].offset, tokens[-1].offset + len(tokens[-1].value)
-            sentences.append(Sentence(line[start:end], offset + start, offset + end))
+            text = line[start:end]
+            sentences.append(Sentence(text, offset + start, offset + end, count_words(text), is_complete(text)))
     return sentences
 
 

@@ -3,6 +3,7 @@
 A configuration or model error becomes gunicorn's "App failed to load": the
 worker prints one clear line and the whole server exits, instead of a crash loop.
 """
+
 from gunicorn.errors import AppImportError
 
 from service.app import create_app

@@ -1,4 +1,5 @@
 """Shared fixtures: one real app (embedded model) per session, and a real gunicorn server."""
+
 from __future__ import annotations
 
 import os
@@ -9,9 +10,9 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from benchmarks.server import start_server  # noqa: E402
 from service.app import create_app  # noqa: E402
 from service.config import Settings  # noqa: E402
+from service.launcher import start_server  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parent / "samples"
 
@@ -49,3 +50,10 @@ def live_server():
         yield server.url
     finally:
         server.stop()
+
+
+def pytest_collection_modifyitems(items):
+    """Tests on a real gunicorn server are slow (start-up, subprocesses): `make test-fast` leaves them out."""
+    for item in items:
+        if "live_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)

@@ -1,4 +1,5 @@
 """The HTTP contract of /v1/summarize, /healthz, /readyz and /v1/info (real embedded model)."""
+
 import json
 
 import pytest
@@ -89,7 +90,9 @@ def test_title_is_accepted_and_not_repeated(client):
 
 
 def test_plain_text_body_with_query_options(client):
-    response = client.post("/v1/summarize?style=bullets&max_bullets=3", data=ARTICLE.encode(), content_type="text/plain; charset=utf-8")
+    response = client.post(
+        "/v1/summarize?style=bullets&max_bullets=3", data=ARTICLE.encode(), content_type="text/plain; charset=utf-8"
+    )
     assert response.status_code == 200
     body = response.get_json()
     assert "short" not in body and len(body["bullets"]) == 3
@@ -119,8 +122,16 @@ def test_plain_text_body_with_query_options(client):
         ({"json": {"text": ARTICLE, "lang": "en"}}, 400, "unknown_field"),
         ({"data": b'{"text": "caf\xe9 au lait."}', "content_type": "application/json"}, 400, "invalid_encoding"),
         ({"data": b"\xff\xfe\xfd", "content_type": "text/plain"}, 400, "invalid_encoding"),
-        ({"query_string": {"max_bullets": "many"}, "data": b"Some text here.", "content_type": "text/plain"}, 400, "invalid_field"),
-        ({"query_string": {"text": "x"}, "data": b"Some text here.", "content_type": "text/plain"}, 400, "unknown_field"),
+        (
+            {"query_string": {"max_bullets": "many"}, "data": b"Some text here.", "content_type": "text/plain"},
+            400,
+            "invalid_field",
+        ),
+        (
+            {"query_string": {"text": "x"}, "data": b"Some text here.", "content_type": "text/plain"},
+            400,
+            "unknown_field",
+        ),
     ],
 )
 def test_bad_requests_get_json_errors(client, kwargs, status, code):

@@ -1,4 +1,5 @@
 """Dynamic batching: shared engine calls, bounded queue, timeouts, cancellations, metrics."""
+
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -8,7 +9,7 @@ import pytest
 from service.app import create_app
 from service.batching import Batcher, Disconnected, Overloaded, TimedOut
 from service.config import Settings
-from service.engines.base import Job, Options
+from service.domain import Job, Options
 from service.metrics import Metrics
 from service.text import prepare
 
@@ -20,15 +21,22 @@ def jobs_from(texts):
 def batches(metrics: Metrics) -> tuple[float, float]:
     """(number of engine calls, jobs they carried)."""
     registry = metrics.registry
-    return registry.get_sample_value("summarizer_batch_size_count"), registry.get_sample_value("summarizer_batch_size_sum")
+    return registry.get_sample_value("summarizer_batch_size_count"), registry.get_sample_value(
+        "summarizer_batch_size_sum"
+    )
 
 
 def test_concurrent_jobs_share_engine_calls_and_get_their_own_results(engine, huawei_text):
     metrics = Metrics()
     batcher = Batcher(engine, metrics, max_batch=16, max_wait_ms=200)
-    texts = [huawei_text, "The dam burst on Monday, flooding three villages. Hundreds of people fled to higher ground."] * 4
+    texts = [
+        huawei_text,
+        "The dam burst on Monday, flooding three villages. Hundreds of people fled to higher ground.",
+    ] * 4
     jobs = jobs_from(texts)
-    single = {text: engine.summarize(jobs_from([text]))[0] for text in dict.fromkeys(texts)}  # one call per distinct text
+    single = {
+        text: engine.summarize(jobs_from([text]))[0] for text in dict.fromkeys(texts)
+    }  # one call per distinct text
     expected = [single[text] for text in texts]
     start = threading.Barrier(len(jobs))
 
@@ -48,7 +56,9 @@ def test_concurrent_jobs_share_engine_calls_and_get_their_own_results(engine, hu
 def test_the_batcher_waits_only_for_requests_being_prepared(engine):
     metrics = Metrics()
     batcher = Batcher(engine, metrics, max_batch=2, max_wait_ms=60_000)
-    lone, first, second = jobs_from(["A lone story about a cat. It sat.", "A story about a dog. It ran.", "A story about a bird. It flew."])
+    lone, first, second = jobs_from(
+        ["A lone story about a cat. It sat.", "A story about a dog. It ran.", "A story about a bird. It flew."]
+    )
     assert batcher.submit(lone, timeout_s=30).short.text.startswith("A lone story")  # not held for 60 s
     with batcher.preparing(), ThreadPoolExecutor(2) as pool:  # a request still being prepared: the batcher waits
         results = [pool.submit(batcher.submit, job, 30) for job in (first, second)]
@@ -97,7 +107,10 @@ def test_full_queue_is_refused_at_once(engine):
     with ThreadPoolExecutor(6) as pool:
         running = pool.submit(batcher.submit, jobs_from(["A first story about a fox. It hid."])[0], 60)
         assert gated.entered.wait(30)
-        outcomes = [pool.submit(batcher.submit, job, 60) for job in jobs_from([f"Story {n} is about a cat. It sat." for n in range(5)])]
+        outcomes = [
+            pool.submit(batcher.submit, job, 60)
+            for job in jobs_from([f"Story {n} is about a cat. It sat." for n in range(5)])
+        ]
         wait_until(lambda: sum(f.done() for f in outcomes) >= 4)  # one job fits the queue; four are refused at once
         gated.gate.set()
         assert running.result().short.text.startswith("A first story")
@@ -109,13 +122,17 @@ def test_timed_out_and_abandoned_jobs_are_cancelled_and_skipped(engine):
     metrics = Metrics()
     gated = GatedEngine(engine)
     batcher = Batcher(gated, metrics, max_batch=1, max_wait_ms=0)
-    busy = threading.Thread(target=batcher.submit, args=(jobs_from(["The first story is about a fox. It hid."])[0], 120))
+    busy = threading.Thread(
+        target=batcher.submit, args=(jobs_from(["The first story is about a fox. It hid."])[0], 120)
+    )
     busy.start()
     assert gated.entered.wait(30)  # the first job occupies the engine
     with pytest.raises(TimedOut):
         batcher.submit(jobs_from(["A short story about a cat. It sat down."])[0], timeout_s=0)
     with pytest.raises(Disconnected):
-        batcher.submit(jobs_from(["Another story about a dog. It ran off."])[0], timeout_s=60, disconnected=lambda: True)
+        batcher.submit(
+            jobs_from(["Another story about a dog. It ran off."])[0], timeout_s=60, disconnected=lambda: True
+        )
     gated.gate.set()
     busy.join()
     result = batcher.submit(jobs_from(["The last story is about a bird. It flew away."])[0], timeout_s=60)
@@ -138,7 +155,9 @@ def test_overload_is_a_json_503_with_retry_after(engine, huawei_text):
         gated.gate.set()
         responses = [first.result()] + [f.result() for f in others]
     refused = [r for r in responses if r.status_code == 503]
-    assert len(refused) == 8 and all(r.get_json()["error"]["code"] == "overloaded" and r.headers["Retry-After"] for r in refused)
+    assert len(refused) == 8 and all(
+        r.get_json()["error"]["code"] == "overloaded" and r.headers["Retry-After"] for r in refused
+    )
     assert sum(r.status_code == 200 for r in responses) == 2
 
 
@@ -155,8 +174,14 @@ def test_metrics_endpoint_reports_requests_batches_and_load_time(client, huawei_
     text = client.get("/metrics").get_data(as_text=True)
     assert 'summarizer_requests_total{route="/v1/summarize",status="200",style="short"}' in text
     assert 'summarizer_requests_total{route="/v1/summarize",status="400",style=""}' in text
-    for name in ("summarizer_request_seconds_bucket", "summarizer_batch_size_bucket", "summarizer_queue_depth",
-                 "summarizer_model_load_seconds", "summarizer_input_words_bucket", "summarizer_input_tokens_bucket"):
+    for name in (
+        "summarizer_request_seconds_bucket",
+        "summarizer_batch_size_bucket",
+        "summarizer_queue_depth",
+        "summarizer_model_load_seconds",
+        "summarizer_input_words_bucket",
+        "summarizer_input_tokens_bucket",
+    ):
         assert name in text
 
 
@@ -164,7 +189,9 @@ def test_a_request_past_its_timeout_is_a_json_504(engine, huawei_text):
     app, gated = gated_app(engine, Settings(request_timeout_s=0))
     response = app.test_client().post("/v1/summarize", json={"text": huawei_text})
     gated.gate.set()
-    app.extensions["summarizer"].batcher.submit(jobs_from(["A last story about a bird. It flew."])[0], 30)  # queue drained
+    app.extensions["summarizer"].batcher.submit(
+        jobs_from(["A last story about a bird. It flew."])[0], 30
+    )  # queue drained
     assert response.status_code == 504 and response.get_json()["error"]["code"] == "timeout"
     metrics = app.extensions["summarizer"].metrics.registry
     assert metrics.get_sample_value("summarizer_rejected_total", {"reason": "timeout"}) == 1

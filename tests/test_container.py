@@ -5,6 +5,7 @@ engine), so it runs only with RUN_CONTAINER_TESTS=1 (CI calls the script from .c
 The build stage's choice of model files to download (docker/fetch_model.py) is checked
 here every time, without network.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -13,7 +14,9 @@ import subprocess
 
 import pytest
 
-from benchmarks.server import REPO
+from service.launcher import REPO
+
+pytestmark = pytest.mark.slow
 
 
 def _load_fetch_model():
@@ -45,27 +48,55 @@ def test_image_builds_serves_and_fails_cleanly():
 def test_model_files_prefer_safetensors_at_top_level():
     files, kind = fetch_model.select_files(
         [
-            ".gitattributes", "README.md", "config.json", "generation_config.json",
-            "tokenizer_config.json", "vocab.json", "merges.txt", "special_tokens_map.json",
-            "model.safetensors", "pytorch_model.bin", "tf_model.h5", "flax_model.msgpack",
-            "rust_model.ot", "onnx/model.onnx", "onnx/config.json", "fp16/model.safetensors",
+            ".gitattributes",
+            "README.md",
+            "config.json",
+            "generation_config.json",
+            "tokenizer_config.json",
+            "vocab.json",
+            "merges.txt",
+            "special_tokens_map.json",
+            "model.safetensors",
+            "pytorch_model.bin",
+            "tf_model.h5",
+            "flax_model.msgpack",
+            "rust_model.ot",
+            "onnx/model.onnx",
+            "onnx/config.json",
+            "fp16/model.safetensors",
         ]
     )
     assert kind == "safetensors"
     assert files == [
-        "config.json", "generation_config.json", "merges.txt", "special_tokens_map.json",
-        "tokenizer_config.json", "vocab.json", "model.safetensors",
+        "config.json",
+        "generation_config.json",
+        "merges.txt",
+        "special_tokens_map.json",
+        "tokenizer_config.json",
+        "vocab.json",
+        "model.safetensors",
     ]
 
 
 def test_model_files_sharded_safetensors_and_sentencepiece():
     files, _ = fetch_model.select_files(
-        ["config.json", "spiece.model", "tokenizer.json", "model.safetensors.index.json",
-         "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors", "pytorch_model.bin"]
+        [
+            "config.json",
+            "spiece.model",
+            "tokenizer.json",
+            "model.safetensors.index.json",
+            "model-00001-of-00002.safetensors",
+            "model-00002-of-00002.safetensors",
+            "pytorch_model.bin",
+        ]
     )
     assert files == [
-        "config.json", "model.safetensors.index.json", "spiece.model", "tokenizer.json",
-        "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors",
+        "config.json",
+        "model.safetensors.index.json",
+        "spiece.model",
+        "tokenizer.json",
+        "model-00001-of-00002.safetensors",
+        "model-00002-of-00002.safetensors",
     ]
 
 

@@ -1,4 +1,5 @@
 """Every command the README documents is exercised: curl examples, make serve, benchmarks."""
+
 import json
 import re
 import subprocess
@@ -6,8 +7,10 @@ import sys
 
 import pytest
 
-from benchmarks.server import REPO, Server
-from eval.data import BUNDLED_SAMPLE
+from eval.records import BUNDLED_SAMPLE
+from service.launcher import REPO, Server
+
+pytestmark = pytest.mark.slow
 
 README = (REPO / "README.md").read_text()
 

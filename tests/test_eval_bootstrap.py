@@ -1,4 +1,5 @@
 """Bootstrap intervals and the paired bootstrap test."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """`python -m eval` end to end: the bundled sample, an engine, a live service, the gate and compare."""
+
 from __future__ import annotations
 
 import json
@@ -11,9 +12,10 @@ import pytest
 from rouge_score import rouge_scorer
 
 from eval.cli import main
-from eval.client import ServiceError, service_runs
-from eval.data import BUNDLED_SAMPLE, Record
-from service.engines.base import Options
+from eval.client import service_runs
+from eval.records import BUNDLED_SAMPLE, Record
+from service.domain import Options
+from service.launcher import ServiceError
 from service.text import split_reference
 
 COMMON = ["--limit", "3", "--resamples", "200"]
@@ -26,23 +28,55 @@ def predictions(run: Path) -> list[dict]:
 @pytest.fixture(scope="module")
 def engine_run(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("eval") / "engine"
-    assert main(["run", *COMMON, "--engine", "embedded", "--engine", "lead-3-raw", "--style", "both", "--out", str(out)]) == 0
+    assert (
+        main(["run", *COMMON, "--engine", "embedded", "--engine", "lead-3-raw", "--style", "both", "--out", str(out)])
+        == 0
+    )
     return out
 
 
 @pytest.fixture(scope="module")
 def service_run(tmp_path_factory, live_server) -> Path:
     out = tmp_path_factory.mktemp("eval") / "service"
-    argv = ["run", *COMMON, "--url", live_server, "--concurrency", "3", "--style", "both", "--stored", "none", "--out", str(out)]
+    argv = [
+        "run",
+        *COMMON,
+        "--url",
+        live_server,
+        "--concurrency",
+        "3",
+        "--style",
+        "both",
+        "--stored",
+        "none",
+        "--out",
+        str(out),
+    ]
     assert main(argv) == 0
     return out
 
 
 def test_run_writes_every_output(engine_run):
-    for name in ("predictions.jsonl", "metrics.json", "report.md", "distributions.png", "score_vs_length.png", "metric_bars.png"):
+    for name in (
+        "predictions.jsonl",
+        "metrics.json",
+        "report.md",
+        "distributions.png",
+        "score_vs_length.png",
+        "metric_bars.png",
+    ):
         assert (engine_run / name).stat().st_size > 0
     metrics = json.loads((engine_run / "metrics.json").read_text())
-    expected = ["embedded:bullets", "embedded:short", "lead-3-raw", "lead-3", "BRIO", "PEGASUS", "T0", "GPT3-text-davinci-002"]
+    expected = [
+        "embedded:bullets",
+        "embedded:short",
+        "lead-3-raw",
+        "lead-3",
+        "BRIO",
+        "PEGASUS",
+        "T0",
+        "GPT3-text-davinci-002",
+    ]
     assert list(metrics["systems"]) == expected
     assert len(predictions(engine_run)) == 3 * len(expected)
     config = metrics["config"]
@@ -65,16 +99,27 @@ def test_stored_rouge_matches_rouge_score_computed_independently(engine_run):
     scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeLsum"], use_stemmer=True)
     for system in ("BRIO", "PEGASUS", "T0", "GPT3-text-davinci-002"):
         for name in ("rouge1", "rouge2", "rougeLsum"):
-            direct = sum(
-                scorer.score("\n".join(split_reference(r["references"][0])), "\n".join(split_reference(r["systems"][system])))[name].fmeasure
-                for r in rows
-            ) * 100 / len(rows)
+            direct = (
+                sum(
+                    scorer.score(
+                        "\n".join(split_reference(r["references"][0])), "\n".join(split_reference(r["systems"][system]))
+                    )[name].fmeasure
+                    for r in rows
+                )
+                * 100
+                / len(rows)
+            )
             assert metrics["systems"][system][name] == pytest.approx(direct, abs=0.05)
 
 
 def test_report_tables_mark_the_best_and_embed_the_plots(engine_run):
     report = (engine_run / "report.md").read_text()
-    for heading in ("## Quality", "## 95% bootstrap confidence intervals", "## Extractiveness and length", "## Paired bootstrap tests"):
+    for heading in (
+        "## Quality",
+        "## 95% bootstrap confidence intervals",
+        "## Extractiveness and length",
+        "## Paired bootstrap tests",
+    ):
         assert heading in report
     quality = report.split("## Quality")[1].split("##")[0]
     assert quality.count("**") >= 2 * 6  # a best value in each quality column
@@ -91,8 +136,16 @@ def test_service_over_http_matches_the_engine_and_reports_latency(engine_run, se
     assert 0 < served["latency_p50_ms"] <= served["latency_p95_ms"] <= served["latency_p99_ms"]
     assert served["throughput_rps"] > 0
     assert "## Latency and throughput" in (service_run / "report.md").read_text()
-    engine = {(r["system"].split(":")[1], r["id"]): r["summary"] for r in predictions(engine_run) if r["system"].startswith("embedded:")}
-    over_http = {(r["system"].split(":")[1], r["id"]): r["summary"] for r in predictions(service_run) if r["system"].startswith("service:")}
+    engine = {
+        (r["system"].split(":")[1], r["id"]): r["summary"]
+        for r in predictions(engine_run)
+        if r["system"].startswith("embedded:")
+    }
+    over_http = {
+        (r["system"].split(":")[1], r["id"]): r["summary"]
+        for r in predictions(service_run)
+        if r["system"].startswith("service:")
+    }
     assert over_http == engine
     assert all("latency_ms" in r for r in predictions(service_run) if r["system"].startswith("service:"))
 
@@ -118,7 +171,21 @@ def test_compare_pairs_same_named_systems_or_named_pairs(engine_run, service_run
 
 
 def test_fail_under_gates_the_evaluated_systems(tmp_path, capsys):
-    argv = ["run", "--limit", "2", "--resamples", "50", "--engine", "lead-3", "--lead", "0", "--stored", "none", "--out", str(tmp_path / "a")]
+    argv = [
+        "run",
+        "--limit",
+        "2",
+        "--resamples",
+        "50",
+        "--engine",
+        "lead-3",
+        "--lead",
+        "0",
+        "--stored",
+        "none",
+        "--out",
+        str(tmp_path / "a"),
+    ]
     assert main([*argv, "--fail-under", "rouge1=1", "--fail-under", "rouge2=99"]) == 1
     errors = capsys.readouterr().err
     assert "fail-under: lead-3: rouge2" in errors and "rouge1" not in errors
@@ -131,15 +198,32 @@ def test_bad_data_is_a_clear_error_not_a_traceback(tmp_path, capsys):
     assert "absent.jsonl: no such file" in capsys.readouterr().err
     mixed = tmp_path / "mixed.jsonl"
     mixed.write_text(
-        json.dumps({"id": "a", "article": "One sentence here.", "references": ["One."]}) + "\n"
-        + json.dumps({"id": "b", "article": "Another sentence here.", "references": []}) + "\n"
+        json.dumps({"id": "a", "article": "One sentence here.", "references": ["One."]})
+        + "\n"
+        + json.dumps({"id": "b", "article": "Another sentence here.", "references": []})
+        + "\n"
     )
     assert main(["run", "--data", str(mixed), "--out", str(tmp_path / "y")]) == 2
     assert "1 of 2 records have no references (first: b)" in capsys.readouterr().err
 
 
 def test_unknown_engine_is_a_clear_error(tmp_path, capsys):
-    assert main(["run", "--data", str(BUNDLED_SAMPLE), "--engine", "lead-1", "--engine", "embeded", "--out", str(tmp_path / "x")]) == 2
+    assert (
+        main(
+            [
+                "run",
+                "--data",
+                str(BUNDLED_SAMPLE),
+                "--engine",
+                "lead-1",
+                "--engine",
+                "embeded",
+                "--out",
+                str(tmp_path / "x"),
+            ]
+        )
+        == 2
+    )
     assert "--engine embeded: unknown system" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
 

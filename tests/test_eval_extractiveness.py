@@ -1,4 +1,5 @@
 """Grusky et al. (2018) fragments, coverage, density, compression and novel n-grams."""
+
 from __future__ import annotations
 
 import random

@@ -1,4 +1,5 @@
 """ROUGE as published tables compute it: hand-computed cases, rouge-score directly, published figures."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,7 +7,7 @@ from pathlib import Path
 import pytest
 from rouge_score import rouge_scorer
 
-from eval.data import load
+from eval.records import load
 from eval.rouge import Rouge
 from eval.systems import stored_runs
 from service.text import split_reference
@@ -57,7 +58,11 @@ def test_best_reference_is_highest_rouge1_and_all_variants_follow_it(rouge):
 
 def test_cnndm_reference_joins_are_split_like_sentences():
     joined = "Anuradha Koirala lost her home . Pushpa Basnet evacuated 45 children . Seven others help ."
-    assert split_reference(joined) == ["Anuradha Koirala lost her home.", "Pushpa Basnet evacuated 45 children.", "Seven others help."]
+    assert split_reference(joined) == [
+        "Anuradha Koirala lost her home.",
+        "Pushpa Basnet evacuated 45 children.",
+        "Seven others help.",
+    ]
     assert split_reference("First point .<q>Second point .") == ["First point.", "Second point."]
 
 
@@ -73,6 +78,7 @@ def _harness_rouge(path: Path, system: str) -> dict[str, float]:
     return totals
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (SHARED / "goyal2022_cnn_test500.jsonl").exists(), reason="shared data not present")
 @pytest.mark.parametrize("system, r1, r2", [("BRIO", 38.49, 17.11), ("PEGASUS", 34.89, 14.67)])
 def test_published_goyal2022_figures(system, r1, r2):
@@ -81,6 +87,7 @@ def test_published_goyal2022_figures(system, r1, r2):
     assert scores["rouge2"] == pytest.approx(r2, abs=0.05)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (SHARED / "summeval_cnndm.jsonl").exists(), reason="shared data not present")
 def test_published_summeval_best_of_eleven_references():
     scores = _harness_rouge(SHARED / "summeval_cnndm.jsonl", "M23_PEGASUS")

@@ -1,14 +1,15 @@
 """Semantic similarity and the faithfulness proxy, with the real MiniLM encoder."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from eval.data import Record
-from eval.scoring import Scorer
+from eval.records import Record
+from eval.scoring import SummaryScorer
 from eval.semantic import SentenceVectors, similarity, support
 from eval.systems import SystemRun, from_bullets, from_text
-from service.embedder import Embedder
+from service.engines.embedder import Embedder
 
 ARTICLE = (
     "The city council approved a new budget on Tuesday after a long debate. "
@@ -70,7 +71,7 @@ def test_support_and_the_supported_share(embedder):
     copied = "It adds two bus lines and a night service."
     invented = "The stadium will host the Olympic Games in 2036."
     run = SystemRun("x", "engine", [from_bullets([copied, invented])])
-    scorer = Scorer([record], SentenceVectors(embedder), threshold=0.6)
+    scorer = SummaryScorer([record], SentenceVectors(embedder), threshold=0.6)
     scorer.queue([run])
     scorer.vectors.encode_pending()
     (example,) = scorer.score(run)
@@ -84,7 +85,7 @@ def test_support_and_the_supported_share(embedder):
 def test_reference_free_records_get_no_reference_metrics(embedder):
     record = Record("1", ARTICLE, [])
     run = SystemRun("x", "stored", [from_text("The mayor will sign it next week.")])
-    scorer = Scorer([record], SentenceVectors(embedder))
+    scorer = SummaryScorer([record], SentenceVectors(embedder))
     scorer.queue([run])
     scorer.vectors.encode_pending()
     (example,) = scorer.score(run)

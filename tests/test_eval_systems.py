@@ -1,9 +1,10 @@
 """Stored systems, the Lead-K baselines and how every output is split into sentences."""
+
 from __future__ import annotations
 
 import pytest
 
-from eval.data import Record
+from eval.records import Record
 from eval.systems import BASELINE, STORED, from_bullets, from_text, is_lead, lead_run, stored_runs, styles
 
 ARTICLE = (

@@ -1,11 +1,14 @@
 """The real gunicorn server over HTTP: summaries, concurrency, and fail-fast startup."""
+
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
 
-from benchmarks.server import GUNICORN, REPO
+from service.launcher import GUNICORN, REPO
+
+pytestmark = pytest.mark.slow
 
 ARTICLES = [
     "The museum reopened on Saturday after a two-year renovation. Visitors lined up for hours to see the new wing. "
@@ -26,7 +29,9 @@ def summarize(url: str, text: str) -> dict:
 def test_gunicorn_serves_summaries_and_errors(live_server, huawei_text):
     body = summarize(live_server, huawei_text)
     assert "Huawei" in body["short"] and 3 <= len(body["bullets"]) <= 5
-    bad = requests.post(f"{live_server}/v1/summarize", data="{", headers={"Content-Type": "application/json"}, timeout=10)
+    bad = requests.post(
+        f"{live_server}/v1/summarize", data="{", headers={"Content-Type": "application/json"}, timeout=10
+    )
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "invalid_json"
     missing = requests.get(f"{live_server}/missing", timeout=10)
     assert missing.status_code == 404 and missing.headers["Content-Type"] == "application/json"
@@ -46,7 +51,11 @@ def test_concurrent_requests_get_their_own_results(live_server):
 @pytest.mark.parametrize(
     ("env", "expected"),
     [
-        pytest.param({"HF_HUB_OFFLINE": "1", "SUMMARIZER_MODEL": "{missing}"}, ["{missing}", "SUMMARIZER_MODEL"], id="missing-model"),
+        pytest.param(
+            {"HF_HUB_OFFLINE": "1", "SUMMARIZER_MODEL": "{missing}"},
+            ["{missing}", "SUMMARIZER_MODEL"],
+            id="missing-model",
+        ),
         pytest.param({"SUMMARIZER_MAX_BULLETS": "lots"}, ["SUMMARIZER_MAX_BULLETS"], id="bad-configuration"),
     ],
 )
@@ -56,8 +65,11 @@ def test_startup_problems_fail_fast_with_a_clear_message(tmp_path, env, expected
     env = {name: value.format(missing=missing) for name, value in env.items()}
     process = subprocess.run(
         GUNICORN,
-        cwd=REPO, env={"PATH": "/usr/bin:/bin", "PORT": "0", **env},
-        capture_output=True, text=True, timeout=120,
+        cwd=REPO,
+        env={"PATH": "/usr/bin:/bin", "PORT": "0", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert process.returncode != 0
     for text in expected:

@@ -1,4 +1,5 @@
 """Text cleaning and sentence segmentation (service/text.py)."""
+
 from service.text import prepare, split_reference, split_sentences
 
 
@@ -22,7 +23,7 @@ def test_scraped_page_debris_is_removed(huawei_text):
     assert "USA urges allies to shun Huawei Technologies" not in joined
     assert document.title == "USA urges allies to shun Huawei Technologies"
     assert texts(document)[0].startswith("According to the Wall Street Journal, US officials")
-    assert texts(document)[-1].endswith("should not be encouraged\".")
+    assert texts(document)[-1].endswith('should not be encouraged".')
 
 
 def test_abbreviations_decimals_and_quotes_do_not_split():
@@ -57,19 +58,28 @@ def test_source_tags_and_datelines_are_stripped():
 
 
 def test_trailing_share_widgets_and_ads_are_dropped():
-    text = "Officials confirmed the bridge will reopen next week after repairs.\nAdvertisement\nShare this:\nRead more: other story\nLike this:"
+    text = (
+        "Officials confirmed the bridge will reopen next week after repairs.\n"
+        "Advertisement\nShare this:\nRead more: other story\nLike this:"
+    )
     assert texts(prepare(text)) == ["Officials confirmed the bridge will reopen next week after repairs."]
 
 
 def test_real_content_is_kept():
-    text = "By the end of the year, the company expects to hire 500 people.\nPublished reports say more cuts are coming."
+    text = (
+        "By the end of the year, the company expects to hire 500 people.\nPublished reports say more cuts are coming."
+    )
     assert len(prepare(text).sentences) == 2
     assert len(prepare("By noon the crowd had left the square.").sentences) == 1
 
 
 def test_bylines_with_names_are_dropped():
     for byline in ("By Bruce West", "By Jane Doe and John Smith", "Money | By Bruce West", "By SARAH LEE, CNN"):
-        assert prepare(f"{byline}\nThe council voted to close the library on Friday.").sentences[0].text.startswith("The council")
+        assert (
+            prepare(f"{byline}\nThe council voted to close the library on Friday.")
+            .sentences[0]
+            .text.startswith("The council")
+        )
 
 
 def test_text_without_words_has_no_sentences():

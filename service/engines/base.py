@@ -1,73 +1,28 @@
-"""The one interface every summarization engine implements.
+"""The one interface every summarization engine implements, and what engines share.
 
 An engine takes a *batch* of jobs (a prepared document plus the options of one
 request) and returns one `Summary` per job, in order. The HTTP layer, the request
 batcher and the evaluation harness only ever talk to this interface.
+
+Engines are built from plain keyword arguments (`Engine.load(**arguments)`); they
+never read the environment. A bad argument raises `ArgumentError` naming it, and the
+caller (`service.config` for the server) says which setting it came from.
 """
+
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal, Protocol, Sequence, get_args
+from collections.abc import Sequence
+from typing import Protocol
 
-from service.text import Document
-
-Style = Literal["short", "bullets", "both"]
-STYLES: tuple[str, ...] = get_args(Style)
-MAX_BULLETS_RANGE = (1, 10)
+from service.domain import Job, Sentence, Summary
 
 
-@dataclass(frozen=True)
-class Options:
-    """What one request asks for."""
+class ArgumentError(ValueError):
+    """An engine argument is invalid, or what it names (a model, a device) is not available."""
 
-    style: Style = "both"
-    max_bullets: int = 5
-    short_max_words: int = 60
-
-    @property
-    def wants_short(self) -> bool:
-        return self.style in ("short", "both")
-
-    @property
-    def wants_bullets(self) -> bool:
-        return self.style in ("bullets", "both")
-
-
-@dataclass(frozen=True)
-class Job:
-    """One document to summarize with the options of its request."""
-
-    document: Document
-    options: Options
-
-
-@dataclass(frozen=True)
-class Source:
-    """A character span of the *input text* that supports a summary sentence."""
-
-    start: int
-    end: int
-    score: float | None = None
-
-
-@dataclass
-class Passage:
-    """A summary sentence (the short summary, or one bullet) with its grounding."""
-
-    text: str
-    sources: list[Source]
-    support: float | None = None
-
-
-@dataclass
-class Summary:
-    """What an engine returns for one job."""
-
-    short: Passage | None = None
-    bullets: list[Passage] | None = None
-    chunks: int = 1
-    input_tokens: int = 0  # model tokens the engine read for this job
-    warnings: list[str] = field(default_factory=list)
+    def __init__(self, argument: str, message: str):
+        super().__init__(message)
+        self.argument = argument
 
 
 class Engine(Protocol):
@@ -82,3 +37,9 @@ class Engine(Protocol):
     def summarize(self, jobs: Sequence[Job]) -> list[Summary]:
         """Summarize every job of the batch; the result list is in the same order."""
         ...
+
+
+def best_fitting(sentences: Sequence[Sentence], ranked: Sequence[int], max_words: int | None) -> int:
+    """The best-ranked sentence within `max_words` (None: any), else the shortest of the top three."""
+    fitting = [i for i in ranked if max_words is None or sentences[i].words <= max_words]
+    return fitting[0] if fitting else min(ranked[:3], key=lambda i: sentences[i].words)

@@ -8,6 +8,7 @@ A malformed line (bad JSON or UTF-8, missing article, wrong types, repeated id)
 never takes the rest of the file with it: it is reported as `path:line: why`
 and skipped, or raised as a `DataError` when the caller asks for `strict`.
 """
+
 from __future__ import annotations
 
 import csv
@@ -16,10 +17,11 @@ import io
 import json
 import random
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, fields
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from service.text import Document, prepare
 
@@ -61,7 +63,7 @@ class Fields:
     title: str = "title"
 
     @classmethod
-    def parse(cls, specs: Iterable[str]) -> "Fields":
+    def parse(cls, specs: Iterable[str]) -> Fields:
         """Build from `key=name` strings, e.g. `["references=highlights"]`."""
         known = {f.name for f in fields(cls)}
         values = {}
@@ -105,7 +107,9 @@ def select(records: list[Record], limit: int | None, seed: int) -> list[Record]:
     return [records[i] for i in keep]
 
 
-def _collect(rows: Iterator[tuple[int, Any]], fields_: Fields, source: str, strict: bool) -> tuple[list[Record], list[str]]:
+def _collect(
+    rows: Iterator[tuple[int, Any]], fields_: Fields, source: str, strict: bool
+) -> tuple[list[Record], list[str]]:
     """Turn (line number, row or error) pairs into records; bad rows are skipped or raised."""
     records: list[Record] = []
     skipped: list[str] = []

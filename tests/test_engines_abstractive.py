@@ -1,17 +1,16 @@
-"""The abstractive engine on tiny local models (BART-like, T5-like, chat), served through the real settings path."""
-import json
+"""The abstractive engine on tiny local models (BART-like, T5-like, chat)."""
 
 import pytest
-import torch
+from tiny_models import ARTICLE, LONG_ARTICLE, build_bart, build_chat, build_t5, one_thread
 
 from service.app import create_app
-from service.config import ConfigError, Settings
-from service.devices import pick_device
-from service.engines import build_engine
-from service.engines.base import Job, Options, Summary
-from service.engines.generation import ModelNotFoundError
-from service.text import Document, prepare, split_sentences
-from tiny_models import ARTICLE, LONG_ARTICLE, build_bart, build_chat, build_t5, one_thread
+from service.config import Settings
+from service.domain import Document, Job, Options, Summary
+from service.engines.abstractive import AbstractiveEngine
+from service.engines.abstractive.loading import ModelNotFoundError
+from service.text import prepare, split_sentences
+
+pytestmark = pytest.mark.slow
 
 # Small beams and limits keep the CPU tests fast; one test runs the family defaults.
 FAST = {
@@ -41,24 +40,25 @@ def models(tmp_path_factory):
     }
 
 
-def settings_for(path, presets=None, **overrides) -> Settings:
-    generation = json.dumps(presets if presets is not None else FAST)
-    return Settings(engine="abstractive", model=str(path), device="cpu", generation=generation, torch_threads=1, **overrides)
+def load(path, presets=None, **arguments) -> AbstractiveEngine:
+    return AbstractiveEngine.load(
+        str(path), device="cpu", generation=presets if presets is not None else FAST, **arguments
+    )
 
 
 @pytest.fixture(scope="module")
 def bart(models):
-    return build_engine(settings_for(models["bart"]))
+    return load(models["bart"])
 
 
 @pytest.fixture(scope="module")
 def t5(models):
-    return build_engine(settings_for(models["t5"]))
+    return load(models["t5"])
 
 
 @pytest.fixture(scope="module")
 def chat(models):
-    return build_engine(settings_for(models["chat"], CHAT_FAST))
+    return load(models["chat"], CHAT_FAST)
 
 
 def assert_contract(summary: Summary, document: Document, options: Options) -> None:
@@ -75,7 +75,7 @@ def assert_contract(summary: Summary, document: Document, options: Options) -> N
     starts = {s.start for s in document.sentences}
     for passage in passages:
         assert isinstance(passage.text, str) and passage.text.strip()
-        assert split_sentences(passage.text)[-1].is_complete, passage.text
+        assert split_sentences(passage.text)[-1].complete, passage.text
         assert isinstance(passage.support, float) and -1.0 <= passage.support <= 1.0001
         if len(split_sentences(passage.text)) == 1:
             assert passage.sources[0].score == pytest.approx(passage.support, abs=1e-3)
@@ -95,7 +95,7 @@ def test_every_family_meets_the_contract(request, family):
 
 
 def test_family_default_presets(models):
-    engine = build_engine(settings_for(models["bart"], presets={}))
+    engine = load(models["bart"], presets={})
     assert engine.info()["generation"]["bullets"]["num_beams"] == 4
     document = prepare(ARTICLE)
     options = Options(max_bullets=3, short_max_words=20)
@@ -118,7 +118,9 @@ def test_batch_of_jobs_with_different_options(bart):
 def test_jobs_of_a_batch_share_generate_calls(bart, monkeypatch):
     rows = []
     generate = bart.generator.model.generate
-    monkeypatch.setattr(bart.generator.model, "generate", lambda **kw: rows.append(kw["input_ids"].shape[0]) or generate(**kw))
+    monkeypatch.setattr(
+        bart.generator.model, "generate", lambda **kw: rows.append(kw["input_ids"].shape[0]) or generate(**kw)
+    )
     bart.summarize([Job(prepare(ARTICLE), Options()) for _ in range(3)])
     assert rows == [3, 3]  # one call for the three short summaries, one for the three bullet lists
 
@@ -134,16 +136,16 @@ def test_long_article_is_chunked_not_truncated(bart):
 
 
 def test_chunk_cap_is_reported(models):
-    engine = build_engine(settings_for(models["bart"], max_chunks=2))
+    engine = load(models["bart"], max_chunks=2)
     document = prepare(LONG_ARTICLE)
     summary = engine.summarize([Job(document, Options(style="bullets"))])[0]
     assert summary.chunks == 2
-    assert any("SUMMARIZER_MAX_CHUNKS" in w for w in summary.warnings)
+    assert any("max_chunks" in w for w in summary.warnings)
     assert_contract(summary, document, Options(style="bullets"))
 
 
 def test_long_article_through_a_chat_model(models):
-    engine = build_engine(settings_for(models["chat"], CHAT_FAST, max_input_tokens=400))
+    engine = load(models["chat"], CHAT_FAST, max_input_tokens=400)
     document = prepare(LONG_ARTICLE)
     summary = engine.summarize([Job(document, Options())])[0]
     assert summary.chunks > 1
@@ -153,7 +155,7 @@ def test_long_article_through_a_chat_model(models):
 def test_cut_off_output_falls_back_to_a_source_sentence(models):
     """With no sentence end in its vocabulary and EOS blocked, the model can only be cut off."""
     presets = {kind: {"num_beams": 1, "min_new_tokens": 12, "max_new_tokens": 12} for kind in ("short", "bullets")}
-    engine = build_engine(settings_for(models["bart-no-periods"], presets))
+    engine = load(models["bart-no-periods"], presets)
     document = prepare(ARTICLE)
     summary = engine.summarize([Job(document, Options())])[0]
     sentences = {s.text for s in document.sentences}
@@ -165,22 +167,22 @@ def test_cut_off_output_falls_back_to_a_source_sentence(models):
 
 def test_low_support_is_flagged(models):
     document = prepare(ARTICLE)
-    strict = build_engine(settings_for(models["bart"], support_threshold=1.5)).summarize([Job(document, Options())])[0]
+    strict = load(models["bart"], support_threshold=1.5).summarize([Job(document, Options())])[0]
     flagged = [w for w in strict.warnings if "support" in w and "below 1.50" in w]
     assert len(flagged) == 1 + len(strict.bullets)
-    lenient = build_engine(settings_for(models["bart"], support_threshold=-1.0)).summarize([Job(document, Options())])[0]
+    lenient = load(models["bart"], support_threshold=-1.0).summarize([Job(document, Options())])[0]
     assert not [w for w in lenient.warnings if "below" in w]
 
 
 def test_t5_task_prefix_from_config_or_family_rule(models, t5):
     assert t5.generator.prefix == "summarize: "
-    assert build_engine(settings_for(models["t5-no-prefix"])).generator.prefix == "summarize: "
+    assert load(models["t5-no-prefix"]).generator.prefix == "summarize: "
 
 
 def test_path_is_chosen_from_the_config_not_the_name(models, tmp_path):
     renamed = tmp_path / "t5-looking-name"
     renamed.symlink_to(models["chat"], target_is_directory=True)
-    engine = build_engine(settings_for(renamed, CHAT_FAST))
+    engine = load(renamed, CHAT_FAST)
     assert engine.info()["family"] == "chat" and engine.generator.is_chat
 
 
@@ -191,62 +193,8 @@ def test_info_reports_the_model(bart, models):
     assert info["max_input_tokens"] == 128 and 0 < info["chunk_tokens"] < 128
 
 
-def test_missing_model_fails_fast_with_a_clear_message(tmp_path):
-    missing = tmp_path / "no-such-model"
-    with pytest.raises(ModelNotFoundError) as caught:
-        build_engine(Settings(engine="abstractive", model=str(missing)))
-    message = str(caught.value)
-    assert "SUMMARIZER_MODEL" in message and str(missing) in message and "\n" not in message
-    with pytest.raises(ModelNotFoundError, match="Hugging Face cache"):
-        build_engine(Settings(engine="abstractive", model="acme/not-downloaded"))
-
-
-def test_directory_without_a_model_is_rejected(tmp_path):
-    with pytest.raises(ModelNotFoundError, match="config.json"):
-        build_engine(Settings(engine="abstractive", model=str(tmp_path)))
-
-
-def test_decoder_only_model_needs_a_chat_template(models):
-    with pytest.raises(ConfigError, match="chat template"):
-        build_engine(settings_for(models["decoder-no-template"]))
-
-
-@pytest.mark.parametrize(
-    ("raw", "match"),
-    [("{not json", "not valid JSON"), ('{"long": {}}', "keys among"), ('{"short": {"beams": 2}}', "unknown generate")],
-)
-def test_bad_generation_presets_are_config_errors(models, raw, match):
-    with pytest.raises(ConfigError, match=f"SUMMARIZER_GENERATION.*{match}"):
-        build_engine(Settings(engine="abstractive", model=str(models["bart"]), generation=raw))
-
-
-def test_cuda_device_requires_a_gpu(models):
-    if torch.cuda.is_available():
-        pytest.skip("a GPU is visible")
-    with pytest.raises(ConfigError, match="SUMMARIZER_DEVICE"):
-        build_engine(Settings(engine="abstractive", model=str(models["bart"]), device="cuda"))
-
-
-def test_choosing_cuda_turns_off_cudnn_attention(monkeypatch):
-    """cuDNN attention builds a plan per new key length, i.e. at every decoding step (see pick_device)."""
-    assert torch.backends.cuda.cudnn_sdp_enabled()  # torch's default
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    try:
-        assert pick_device("cpu").type == "cpu" and torch.backends.cuda.cudnn_sdp_enabled()
-        assert pick_device("auto").type == "cuda" and not torch.backends.cuda.cudnn_sdp_enabled()
-    finally:
-        torch.backends.cuda.enable_cudnn_sdp(True)
-
-
-def test_abstractive_settings_from_the_environment():
-    settings = Settings.from_env({"SUMMARIZER_MODEL": "/m", "SUMMARIZER_SUPPORT_THRESHOLD": "0.6", "SUMMARIZER_MAX_CHUNKS": "3"})
-    assert (settings.engine, settings.support_threshold, settings.max_chunks) == ("abstractive", 0.6, 3)
-    with pytest.raises(ConfigError, match="SUMMARIZER_SUPPORT_THRESHOLD"):
-        Settings.from_env({"SUMMARIZER_SUPPORT_THRESHOLD": "high"})
-
-
 def test_http_api_serves_the_abstractive_model(models, bart):
-    client = create_app(settings_for(models["bart"]), bart).test_client()
+    client = create_app(Settings(engine="abstractive", model=str(models["bart"])), bart).test_client()
     info = client.get("/v1/info").get_json()["engine"]
     assert (info["family"], info["device"], info["max_input_tokens"]) == ("bart", "cpu", 128)
     body = client.post("/v1/summarize", json={"text": LONG_ARTICLE, "max_bullets": 3}).get_json()
@@ -255,3 +203,33 @@ def test_http_api_serves_the_abstractive_model(models, bart):
     for grounding in [body["grounding"]["short"], *body["grounding"]["bullets"]]:
         assert all(LONG_ARTICLE[s["start"] : s["end"]].strip() for s in grounding["sources"])
         assert isinstance(grounding["support"], float)
+
+
+def test_a_missing_model_is_a_one_line_error_naming_it(tmp_path):
+    missing = tmp_path / "no-such-model"
+    with pytest.raises(ModelNotFoundError) as caught:
+        AbstractiveEngine.load(str(missing))
+    assert caught.value.argument == "model" and str(missing) in str(caught.value) and "\n" not in str(caught.value)
+    with pytest.raises(ModelNotFoundError, match="Hugging Face cache"):
+        AbstractiveEngine.load("acme/not-downloaded")
+    with pytest.raises(ModelNotFoundError, match="config.json"):
+        AbstractiveEngine.load(str(tmp_path))
+
+
+def test_decoder_only_model_needs_a_chat_template(models):
+    with pytest.raises(ModelNotFoundError, match="chat template"):
+        load(models["decoder-no-template"])
+
+
+def test_a_fallback_summary_embeds_each_document_sentence_once(models):
+    """A cut-off model (no sentence ends, EOS blocked) falls back for both outputs; the article is embedded once."""
+    presets = {kind: {"num_beams": 1, "min_new_tokens": 12, "max_new_tokens": 12} for kind in ("short", "bullets")}
+    engine = load(models["bart-no-periods"], presets)
+    encoded = []
+    encode = engine.embedder.encode
+    engine.embedder.encode = lambda texts: encoded.extend(texts) or encode(texts)
+    document = prepare(ARTICLE)
+    summary = engine.summarize([Job(document, Options())])[0]
+    assert sum("closest source sentence" in w for w in summary.warnings) == 2
+    # the article's sentences, plus 2 fallback queries and the 2 grounded one-sentence passages
+    assert len(encoded) == len(document.sentences) + 2 + 2

@@ -1,19 +1,50 @@
-"""The real gunicorn server on a free loopback port, for the benchmarks and the tests."""
+"""Start the service as `make serve` does, on a free loopback port, and wait until it is ready.
+
+Used by the tests, the benchmarks and the docs checks: the real gunicorn server, never a stand-in.
+"""
+
 from __future__ import annotations
 
+import http.client
 import os
 import socket
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
-from eval.client import ServiceError, wait_ready
-
 REPO = Path(__file__).resolve().parents[1]
 GUNICORN = [sys.executable, "-m", "gunicorn", "--config", "python:service.gunicorn_conf", "service.wsgi:app"]
+
+
+class ServiceError(RuntimeError):
+    """The service could not be reached, was not ready, or answered a request with an error."""
+
+
+def wait_ready(url: str, timeout: float = 60.0, alive: Callable[[], bool] | None = None, interval: float = 0.5) -> None:
+    """Poll `GET /readyz` every `interval` s until it answers 200, or raise `ServiceError`.
+
+    `alive`, when given, is asked before each poll; once it returns False there is no point waiting.
+    """
+    deadline = time.monotonic() + timeout
+    last = "no answer"
+    while time.monotonic() < deadline:
+        if alive is not None and not alive():
+            raise ServiceError(f"{url} stopped before it was ready ({last})")
+        try:
+            with urllib.request.urlopen(f"{url}/readyz", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as err:
+            last = str(err)
+        time.sleep(interval)
+    raise ServiceError(f"{url} was not ready within {timeout:.0f} s ({last})")
 
 
 def free_port() -> int:
@@ -31,11 +62,13 @@ class Server:
     log: IO[str]
 
     @classmethod
-    def launch(cls, command: list[str], env_overrides: dict[str, str] | None = None) -> "Server":
+    def launch(cls, command: list[str], env_overrides: dict[str, str] | None = None) -> Server:
         port = free_port()
         env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port), "HF_HUB_OFFLINE": "1", **(env_overrides or {})}
         log = tempfile.TemporaryFile(mode="w+")
-        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        process = subprocess.Popen(
+            command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, text=True, start_new_session=True
+        )
         return cls(f"http://127.0.0.1:{port}", process, log)
 
     def output(self) -> str:

@@ -7,16 +7,17 @@ batches of at most `batch_tokens` padded tokens, so padding stays small and
 batch shapes suit the device; on GPUs and on CPUs with native bf16 the weights
 are cast to bf16.
 """
+
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import torch
 from transformers import AutoModel, AutoTokenizer
 
-from service.devices import cpu_has_bf16
+from service.engines.devices import cpu_has_bf16
 
 # Padded tokens per forward pass. On a CPU, ~512 keeps activations in cache (batches
 # of 1024-4096 tokens ran slower per token); a GPU wants large batches.
@@ -36,14 +37,18 @@ class Embedder:
     the extractive engine); 0 keeps the whole model.
     """
 
-    def __init__(self, path: str | Path | None = None, device: str | torch.device = "cpu", max_tokens: int = 128, layers: int = 0):
+    def __init__(
+        self, path: str | Path | None = None, device: str | torch.device = "cpu", max_tokens: int = 128, layers: int = 0
+    ):
         self.path = Path(path) if path else default_model_path()
         self.device = torch.device(device)
         self.max_tokens = max_tokens
         self.batch_tokens = DEFAULT_BATCH_TOKENS.get(self.device.type, 512)
         self.tokenizer = AutoTokenizer.from_pretrained(self.path, local_files_only=True)
         self.dtype = torch.bfloat16 if self.device.type == "cuda" or cpu_has_bf16() else torch.float32
-        self.model = AutoModel.from_pretrained(self.path, local_files_only=True, dtype=self.dtype).to(self.device).eval()
+        self.model = (
+            AutoModel.from_pretrained(self.path, local_files_only=True, dtype=self.dtype).to(self.device).eval()
+        )
         if layers:  # keep only the first `layers` transformer blocks: faster, coarser vectors
             self.model.encoder.layer = self.model.encoder.layer[:layers]
         self.layers = len(self.model.encoder.layer)
@@ -57,7 +62,13 @@ class Embedder:
         """Word-piece ids of each text (special tokens included), capped at `max_tokens`."""
         if not texts:
             return []
-        encoded = self.tokenizer(list(texts), truncation=True, max_length=self.max_tokens, return_attention_mask=False, return_token_type_ids=False)
+        encoded = self.tokenizer(
+            list(texts),
+            truncation=True,
+            max_length=self.max_tokens,
+            return_attention_mask=False,
+            return_token_type_ids=False,
+        )
         return encoded["input_ids"]
 
     def embed(self, ids: list[list[int]]) -> torch.Tensor:

@@ -1,12 +1,17 @@
 """scripts/train_scorer.py runs end to end and writes a scorer the engine can load."""
+
 import json
 import os
 import subprocess
 import sys
 
-from benchmarks.server import REPO
-from eval.data import BUNDLED_SAMPLE
-from service.engines.extractive import FEATURES, Scorer
+import pytest
+
+from eval.records import BUNDLED_SAMPLE
+from service.engines.embedded import FEATURES, Scorer
+from service.launcher import REPO
+
+pytestmark = pytest.mark.slow
 
 
 def test_training_writes_a_loadable_scorer_and_keeps_the_test_file_out(tmp_path):
@@ -18,7 +23,10 @@ def test_training_writes_a_loadable_scorer_and_keeps_the_test_file_out(tmp_path)
     out = tmp_path / "scorer.json"
     result = subprocess.run(
         [sys.executable, "scripts/train_scorer.py", "--data-dir", str(tmp_path), "--out", str(out)],
-        cwd=REPO, capture_output=True, text=True, timeout=600,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
         env={k: v for k, v in os.environ.items() if k != "SUMMARIZER_EMBEDDING_LAYERS"},  # the default features
     )
     assert result.returncode == 0, result.stderr

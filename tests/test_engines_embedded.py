@@ -1,16 +1,19 @@
 """The embedded extractive engine behind the engine interface."""
+
 import logging
 
 import torch
 
-from service.config import Settings
-from service.engines.base import Job, Options
-from service.engines.extractive import SENTENCE_TOKENS, ExtractiveEngine, candidates
+from service.domain import Job, Options
+from service.engines.embedded import SENTENCE_TOKENS, EmbeddedEngine, candidates
 from service.text import prepare
 
 
 def test_batch_results_match_single_results(engine, huawei_text):
-    other = "Markets fell sharply on Monday. Investors sold tech stocks after weak earnings reports. Oil prices rose. The central bank will meet next week to discuss rates."
+    other = (
+        "Markets fell sharply on Monday. Investors sold tech stocks after weak earnings reports. Oil prices rose. "
+        "The central bank will meet next week to discuss rates."
+    )
     jobs = [Job(prepare(huawei_text), Options()), Job(prepare(other), Options(style="bullets", max_bullets=3))]
     batched = engine.summarize(jobs)
     single = [engine.summarize([job])[0] for job in jobs]
@@ -42,7 +45,11 @@ def test_one_sentence_article(engine):
 
 def test_embedder_batches_stay_within_the_token_budget_and_keep_each_text_its_row(engine):
     embedder = engine.embedder
-    texts = ["Rain fell.", "The council approved a new budget for schools and roads on Tuesday after a long debate.", "Cats sleep."] * 12
+    texts = [
+        "Rain fell.",
+        "The council approved a new budget for schools and roads on Tuesday after a long debate.",
+        "Cats sleep.",
+    ] * 12
     ids = embedder.tokenize(texts)
     order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
     batches = embedder._batches(order, ids)
@@ -70,6 +77,6 @@ def test_input_tokens_count_every_word_piece_the_engine_embedded(engine, huawei_
 
 def test_running_other_blocks_than_the_scorer_was_trained_on_is_logged(caplog):
     with caplog.at_level(logging.WARNING):
-        engine = ExtractiveEngine.from_settings(Settings(embedding_layers=2))
+        engine = EmbeddedEngine.load(embedding_layers=2)
     assert engine.info()["embedding_layers"] == 2 and engine.info()["scorer_embedding_layers"] == 1
     assert "trained on features from 1 MiniLM blocks, the engine runs 2" in caplog.text

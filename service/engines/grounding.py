@@ -5,15 +5,16 @@ document's content sentences. A passage's sources are the best-matching source
 spans of each of its sentences; its `support` is the best match of its *weakest*
 sentence, so one unsupported sentence makes the whole passage suspect.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 
-from service.embedder import Embedder
-from service.engines.base import Passage, Source
-from service.text import Document, normalize_space, split_sentences
+from service.domain import Document, Passage, Source
+from service.engines.embedder import Embedder
+from service.text import normalize_space, split_sentences
 
 
 def embed_sentences(documents: Sequence[Document], embedder: Embedder) -> list[torch.Tensor]:
@@ -28,18 +29,26 @@ def similarities(texts: Sequence[str], vectors: Sequence[torch.Tensor], embedder
 
 
 def ground_many(
-    items: Sequence[tuple[Sequence[str], Document]], embedder: Embedder, top_k: int = 2, vectors: Sequence[torch.Tensor] | None = None
+    items: Sequence[tuple[Sequence[str], Document]],
+    embedder: Embedder,
+    top_k: int = 2,
+    vectors: Sequence[torch.Tensor] | None = None,
 ) -> list[list[Passage]]:
     """`ground` for several documents at once; `vectors`: their `embed_sentences`, computed here when not given."""
     if vectors is None:
         vectors = embed_sentences([document for _, document in items], embedder)
-    pieces = [(i, j, part) for i, (texts, _) in enumerate(items) for j, text in enumerate(texts) for part in _sentences(text)]
+    pieces = [
+        (i, j, part)
+        for i, (texts, _) in enumerate(items)
+        for j, text in enumerate(texts)
+        for part in _summary_sentences(text)
+    ]
     scores = similarities([part for _, _, part in pieces], [vectors[i] for i, _, _ in pieces], embedder)
     per_passage: dict[tuple[int, int], list[torch.Tensor]] = {}
     for (i, j, _), row in zip(pieces, scores):
         per_passage.setdefault((i, j), []).append(row)
     return [
-        [_passage(text, document, per_passage[i, j], top_k) for j, text in enumerate(texts)]
+        [_grounded(text, document, per_passage[i, j], top_k) for j, text in enumerate(texts)]
         for i, (texts, document) in enumerate(items)
     ]
 
@@ -49,11 +58,16 @@ def ground(sentences: Sequence[str], document: Document, embedder: Embedder, top
     return ground_many([(sentences, document)], embedder, top_k)[0]
 
 
-def _sentences(text: str) -> list[str]:
+def best_matches(similarity: torch.Tensor) -> torch.Tensor:
+    """Each summary sentence's best match: the row maxima of a (summary x source sentences) cosine matrix."""
+    return similarity.max(dim=1).values
+
+
+def _summary_sentences(text: str) -> list[str]:
     return [s.text for s in split_sentences(text)] or [text]
 
 
-def _passage(text: str, document: Document, rows: list[torch.Tensor], top_k: int) -> Passage:
+def _grounded(text: str, document: Document, rows: list[torch.Tensor], top_k: int) -> Passage:
     """Sources: the top-k spans of each sentence, best first; support: the weakest sentence's best score."""
     if not document.sentences:
         return Passage(normalize_space(text), [], 0.0)
@@ -64,5 +78,5 @@ def _passage(text: str, document: Document, rows: list[torch.Tensor], top_k: int
             best[index] = max(best.get(index, -1.0), value)
     ranked = sorted(best.items(), key=lambda item: -item[1])
     sources = [Source(document.sentences[i].start, document.sentences[i].end, round(score, 4)) for i, score in ranked]
-    support = min(float(row.max()) for row in rows)
+    support = float(best_matches(torch.stack(rows)).min())
     return Passage(normalize_space(text), sources, round(support, 4))

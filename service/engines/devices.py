@@ -1,11 +1,12 @@
-"""Where models run and in which precision: `SUMMARIZER_DEVICE` / `SUMMARIZER_DTYPE` and the CPU's bf16 support."""
+"""Where models run and in which precision: the `device` and `dtype` engine arguments, and the CPU's bf16 support."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import torch
 
-from service.config import ENV, ConfigError
+from service.engines.base import ArgumentError
 
 
 def pick_device(device: str) -> torch.device:
@@ -21,15 +22,22 @@ def pick_device(device: str) -> torch.device:
     try:
         chosen = torch.device(device)
     except RuntimeError:
-        raise ConfigError(f"{ENV['device']} must be auto, cpu or cuda[:N], got {device!r}") from None
+        raise ArgumentError("device", f"must be auto, cpu or cuda[:N], got {device!r}") from None
     if chosen.type == "cuda":
         if not torch.cuda.is_available():
-            raise ConfigError(f"{ENV['device']}={device} but no CUDA device is visible")
+            raise ArgumentError("device", f"{device} was asked for, but no CUDA device is visible")
         torch.backends.cuda.enable_cudnn_sdp(False)
     return chosen
 
 
-DTYPES = {"fp32": torch.float32, "float32": torch.float32, "fp16": torch.float16, "float16": torch.float16, "bf16": torch.bfloat16, "bfloat16": torch.bfloat16}
+DTYPES = {
+    "fp32": torch.float32,
+    "float32": torch.float32,
+    "fp16": torch.float16,
+    "float16": torch.float16,
+    "bf16": torch.bfloat16,
+    "bfloat16": torch.bfloat16,
+}
 
 
 def pick_dtype(dtype: str, device: torch.device) -> torch.dtype:
@@ -39,7 +47,7 @@ def pick_dtype(dtype: str, device: torch.device) -> torch.dtype:
             return torch.float32
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     if dtype not in DTYPES:
-        raise ConfigError(f"{ENV['dtype']} must be one of auto, fp32, fp16, bf16, got {dtype!r}")
+        raise ArgumentError("dtype", f"must be one of auto, fp32, fp16, bf16, got {dtype!r}")
     return DTYPES[dtype]
 
 

@@ -1,4 +1,4 @@
-"""The embedded engine: extractive summaries scored with MiniLM sentence embeddings.
+"""The embedded engine: extractive summaries scored with the embedded MiniLM model.
 
 Each content sentence gets features (position, centrality, similarity to the lead
 and to the title, length); a small logistic-regression scorer trained on CNN/DM
@@ -8,27 +8,35 @@ salience score. `short` takes the best one or two sentences within the word limi
 repeat each other, then restores document order. Sentences from every job of a
 batch are embedded in one pass.
 """
+
 from __future__ import annotations
 
 import json
 import logging
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Sequence
 
 import torch
 
-from service.config import Settings
-from service.devices import pick_device
-from service.embedder import Embedder
-from service.engines.base import Job, Options, Passage, Source, Summary
-from service.text import Document, Sentence
+from service.domain import Document, Job, Options, Passage, Sentence, Source, Summary
+from service.engines.base import best_fitting
+from service.engines.devices import pick_device
+from service.engines.embedder import Embedder
 
 log = logging.getLogger(__name__)
 SCORER_PATH = Path(__file__).with_name("scorer.json")
-FEATURES = ("inv_position", "relative_position", "centrality", "lead_similarity", "title_similarity", "log_words", "is_quote")
+FEATURES = (
+    "inv_position",
+    "relative_position",
+    "centrality",
+    "lead_similarity",
+    "title_similarity",
+    "log_words",
+    "is_quote",
+)
 MIN_BULLETS = 3
 # Word pieces embedded per sentence. Capping at 64 instead of 128 changed no summary's
 # ROUGE on 450 FRANK/SummEval/REALSumm articles and trims the longest sentences' cost.
@@ -47,7 +55,7 @@ class Scorer:
     embedding_layers: int | None = None  # MiniLM blocks of the features it was trained on (None: not recorded)
 
     @classmethod
-    def load(cls, path: Path = SCORER_PATH) -> "Scorer":
+    def load(cls, path: Path = SCORER_PATH) -> Scorer:
         data = json.loads(path.read_text())
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
@@ -59,7 +67,7 @@ class Scorer:
         return torch.sigmoid(features @ self._weight_vector + self.bias)
 
 
-class ExtractiveEngine:
+class EmbeddedEngine:
     """Selects source sentences; every passage is grounded in exactly its own span."""
 
     name = "embedded"
@@ -69,12 +77,21 @@ class ExtractiveEngine:
         self.scorer = scorer
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "ExtractiveEngine":
-        embedder = Embedder(settings.embedding_model, device=pick_device(settings.device), max_tokens=SENTENCE_TOKENS, layers=settings.embedding_layers)
+    def load(
+        cls, embedding_model: str | None = None, device: str = "auto", embedding_layers: int = 1
+    ) -> EmbeddedEngine:
+        """The bundled MiniLM (or the model directory `embedding_model`), first `embedding_layers` blocks (0: all)."""
+        embedder = Embedder(
+            embedding_model, device=pick_device(device), max_tokens=SENTENCE_TOKENS, layers=embedding_layers
+        )
         engine = cls(embedder, Scorer.load())
         if engine.scorer.embedding_layers not in (None, engine.embedder.layers):
-            log.warning("the scorer was trained on features from %d MiniLM blocks, the engine runs %d; summaries may be a "
-                        "little worse (retrain with scripts/train_scorer.py)", engine.scorer.embedding_layers, engine.embedder.layers)
+            log.warning(
+                "the scorer was trained on features from %d MiniLM blocks, the engine runs %d; summaries may be a "
+                "little worse (retrain with scripts/train_scorer.py)",
+                engine.scorer.embedding_layers,
+                engine.embedder.layers,
+            )
         return engine
 
     def info(self) -> dict:
@@ -93,17 +110,26 @@ class ExtractiveEngine:
 
     def summarize(self, jobs: Sequence[Job]) -> list[Summary]:
         groups = [candidates(job.document, self.scorer.max_candidates) for job in jobs]
-        ids = [self.embedder.tokenize([s.text for s in group] + ([job.document.title] if job.document.title else [])) for job, group in zip(jobs, groups)]
-        vectors = self.embedder.embed([row for job_ids in ids for row in job_ids]).split([len(job_ids) for job_ids in ids])
+        ids = [
+            self.embedder.tokenize([s.text for s in group] + ([job.document.title] if job.document.title else []))
+            for job, group in zip(jobs, groups)
+        ]
+        vectors = self.embedder.embed([row for job_ids in ids for row in job_ids]).split(
+            [len(job_ids) for job_ids in ids]
+        )
         results = []
         for job, group, rows, job_ids in zip(jobs, groups, vectors, ids):
             embeddings, title = rows[: len(group)], rows[len(group)] if len(rows) > len(group) else None
-            summary = self.select(group, embeddings, self.scorer.score(sentence_features(group, embeddings, title)), job.options)
+            summary = self.select(
+                group, embeddings, self.scorer.score(sentence_features(group, embeddings, title)), job.options
+            )
             summary.input_tokens = sum(map(len, job_ids))
             results.append(summary)
         return results
 
-    def select(self, sentences: list[Sentence], embeddings: torch.Tensor, scores: torch.Tensor, options: Options) -> Summary:
+    def select(
+        self, sentences: list[Sentence], embeddings: torch.Tensor, scores: torch.Tensor, options: Options
+    ) -> Summary:
         """The short summary and/or bullets for one article from its scored candidates."""
         summary = Summary()
         if options.wants_short:
@@ -111,7 +137,7 @@ class ExtractiveEngine:
             summary.warnings += [warning] if warning else []
         if options.wants_bullets:
             chosen = self._mmr(embeddings, scores, options.max_bullets)
-            summary.bullets = [_passage(sentences[i]) for i in sorted(chosen)]
+            summary.bullets = [Passage.extracted(sentences[i]) for i in sorted(chosen)]
         return summary
 
     def _mmr(self, embeddings: torch.Tensor, scores: torch.Tensor, limit: int) -> list[int]:
@@ -131,7 +157,7 @@ class ExtractiveEngine:
 
 def candidates(document: Document, limit: int) -> list[Sentence]:
     """Complete sentences of a reasonable length; all sentences when none qualifies."""
-    good = [s for s in document.sentences if s.is_complete and 5 <= s.words <= 80]
+    good = [s for s in document.sentences if s.complete and 5 <= s.words <= 80]
     return (good or document.sentences)[:limit]
 
 
@@ -156,20 +182,17 @@ def sentence_features(sentences: list[Sentence], embeddings: torch.Tensor, title
 def _short(sentences: list[Sentence], scores: torch.Tensor, max_words: int) -> tuple[Passage, str | None]:
     """The best sentence that fits, plus the next best when both fit together."""
     ranked = [int(i) for i in scores.argsort(descending=True)]
-    fitting = [i for i in ranked if sentences[i].words <= max_words]
-    if not fitting:
-        shortest = min(ranked[:3], key=lambda i: sentences[i].words)
-        return _passage(sentences[shortest]), f"no sentence fits in {max_words} words; returned the shortest top sentence"
-    best = fitting[0]
+    best = best_fitting(sentences, ranked, max_words)
+    if sentences[best].words > max_words:
+        return Passage.extracted(
+            sentences[best]
+        ), f"no sentence fits in {max_words} words; returned the shortest top sentence"
     picked = [best]
     budget = max_words - sentences[best].words
     if sentences[best].words < 20:
+        fitting = [i for i in ranked if sentences[i].words <= max_words]
         partner = next((i for i in fitting[1:3] if sentences[i].words <= budget), None)
         picked += [partner] if partner is not None else []
     picked.sort()
     text = " ".join(sentences[i].text for i in picked)
     return Passage(text, [Source(sentences[i].start, sentences[i].end, 1.0) for i in picked], 1.0), None
-
-
-def _passage(sentence: Sentence) -> Passage:
-    return Passage(sentence.text, [Source(sentence.start, sentence.end, 1.0)], 1.0)

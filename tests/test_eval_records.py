@@ -1,4 +1,5 @@
 """Loaders for JSONL, CSV and Hugging Face datasets, including malformed lines."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from eval.data import BUNDLED_SAMPLE, DataError, Fields, Record, load, select
+from eval.records import BUNDLED_SAMPLE, DataError, Fields, Record, load, select
 
 ARTICLE = "The council approved the budget on Tuesday. It adds two bus lines."
 
@@ -32,18 +33,21 @@ def test_bundled_sample_loads_in_the_shared_format():
 
 
 def test_malformed_jsonl_lines_are_reported_with_line_numbers_and_the_rest_kept(tmp_path):
-    path = write_jsonl(tmp_path / "d.jsonl", [
-        row(id="1"),
-        '{"id": "2", "article": ',                       # 2: truncated JSON
-        row(id="3"),
-        json.dumps({"id": "4", "references": ["x"]}),    # 4: no article
-        b'{"id": "5", "article": "caf\xe9"}',            # 5: not UTF-8
-        "",                                              # 6: blank, ignored
-        row(id="1"),                                     # 7: repeated id
-        row(id="8", references=[1, 2]),                  # 8: wrong type
-        '["not", "an", "object"]',                       # 9
-        row(id="10", systems={"X": "Budget."}),
-    ])
+    path = write_jsonl(
+        tmp_path / "d.jsonl",
+        [
+            row(id="1"),
+            '{"id": "2", "article": ',  # 2: truncated JSON
+            row(id="3"),
+            json.dumps({"id": "4", "references": ["x"]}),  # 4: no article
+            b'{"id": "5", "article": "caf\xe9"}',  # 5: not UTF-8
+            "",  # 6: blank, ignored
+            row(id="1"),  # 7: repeated id
+            row(id="8", references=[1, 2]),  # 8: wrong type
+            '["not", "an", "object"]',  # 9
+            row(id="10", systems={"X": "Budget."}),
+        ],
+    )
     data = load(path)
     assert [r.id for r in data.records] == ["1", "3", "10"]
     assert data.records[2].systems == {"X": "Budget."}
@@ -62,7 +66,15 @@ def test_strict_mode_raises_on_the_first_malformed_line(tmp_path):
 
 
 def test_configurable_field_names_and_several_reference_fields(tmp_path):
-    line = json.dumps({"uid": 7, "story": ARTICLE, "highlights": "Budget approved .", "alt": ["Two bus lines ."], "headline": "Budget"})
+    line = json.dumps(
+        {
+            "uid": 7,
+            "story": ARTICLE,
+            "highlights": "Budget approved .",
+            "alt": ["Two bus lines ."],
+            "headline": "Budget",
+        }
+    )
     path = write_jsonl(tmp_path / "d.jsonl", [line])
     fields = Fields.parse(["id=uid", "article=story", "references=highlights,alt", "title=headline"])
     (record,) = load(path, fields).records
@@ -79,9 +91,9 @@ def test_bad_field_spec_is_a_clear_error():
 def test_csv_with_systems_columns_and_a_json_list_of_references(tmp_path):
     path = tmp_path / "d.csv"
     path.write_text(
-        'id,text,refs,systems.lead,systems.abs\n'
+        "id,text,refs,systems.lead,systems.abs\n"
         f'1,"{ARTICLE}","[""Budget approved ."", ""Buses added .""]",The council approved.,Budget passes.\n'
-        '2,"An article, with a comma.",One reference .,x\n'            # line 3: 4 cells, header has 5
+        '2,"An article, with a comma.",One reference .,x\n'  # line 3: 4 cells, header has 5
         '3,"Another article here.",Single reference .,a,b\n'
     )
     data = load(path, Fields.parse(["article=text", "references=refs"]))
@@ -96,10 +108,10 @@ def test_csv_with_systems_columns_and_a_json_list_of_references(tmp_path):
 def test_csv_with_a_multiline_cell_reports_physical_line_numbers(tmp_path):
     path = tmp_path / "d.csv"
     path.write_bytes(
-        b'id,article,references\n'
+        b"id,article,references\n"
         b'1,"First line.\nSecond line.",Ref .\n'
         b'2,"caf\xe9 article.",Ref .\n'
-        b'3,Fine article.,Ref .\n'
+        b"3,Fine article.,Ref .\n"
     )
     data = load(path)
     assert [r.id for r in data.records] == ["1", "3"]

@@ -6,10 +6,11 @@ a fact split across a boundary is seen whole at least once. A single sentence lo
 than the budget (scraped text without punctuation) is split into word runs first, so
 nothing is ever cut off by the tokenizer.
 """
+
 from __future__ import annotations
 
 import math
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 CountTokens = Callable[[Sequence[str]], list[int]]
 

@@ -8,6 +8,7 @@ from service.config import Settings
 from service.engines.base import Engine
 from service.errors import register_error_handlers
 from service.runtime import Runtime
+from service.web import web
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Flask:
@@ -18,5 +19,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.json.sort_keys = False
     app.extensions["summarizer"] = Runtime.start(settings, engine)
     app.register_blueprint(routes)
+    app.register_blueprint(web)
     register_error_handlers(app)
     return app

@@ -9,6 +9,7 @@ from service.config import Settings
 from service.engines import Engine
 from service.errors import register_error_handlers
 from service.runtime import Runtime
+from service.web import web
 
 
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> Flask:
@@ -19,5 +20,6 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.json.sort_keys = False
     app.extensions["summarizer"] = Runtime.start(settings, engine)
     app.register_blueprint(routes)
+    app.register_blueprint(web)
     register_error_handlers(app)
     return app

@@ -52,8 +52,11 @@ def live_server():
         server.stop()
 
 
+SLOW_FIXTURES = {"live_server", "browser"}  # a real gunicorn server, a real Chromium
+
+
 def pytest_collection_modifyitems(items):
-    """Tests on a real gunicorn server are slow (start-up, subprocesses): `make test-fast` leaves them out."""
+    """Tests on a real server or browser are slow (start-up, subprocesses): `make test-fast` leaves them out."""
     for item in items:
-        if "live_server" in getattr(item, "fixturenames", ()):
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)

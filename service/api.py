@@ -1,22 +1,25 @@
-"""HTTP routes. Thin: parse, hand the job to the engine, shape the answer."""
+"""HTTP routes. Thin: admit, read and parse, hand the job to the engine, shape the answer."""
 
 from __future__ import annotations
 
+import os
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from service import __version__
 from service.batching import Disconnected, Overloaded, TimedOut
-from service.domain import MAX_BULLETS_RANGE, MIN_SHORT_MAX_WORDS, Job
+from service.domain import MAX_BULLETS_RANGE, MAX_TITLE_CHARS, MIN_SHORT_MAX_WORDS, Job
 from service.errors import ApiError
 from service.runtime import Runtime
-from service.schema import FIELDS, parse_body, require_sentences, summary_json
+from service.schema import FIELDS, parse_body, read_body, require_sentences, summary_json
 from service.text import prepare
 
 routes = Blueprint("api", __name__)
+RETRY_AFTER = {"Retry-After": "1"}
 
 
 def runtime() -> Runtime:
@@ -26,6 +29,7 @@ def runtime() -> Runtime:
 @routes.before_app_request
 def _start_timer() -> None:
     g.started = time.perf_counter()
+    g.deadline = time.monotonic() + runtime().settings.request_timeout_s  # counted from arrival
 
 
 @routes.after_app_request
@@ -45,8 +49,10 @@ def healthz():
 @routes.get("/readyz")
 def readyz():
     state = runtime()
+    if state.draining:
+        raise ApiError(503, "shutting_down", "The server is shutting down.")
     if not state.ready:
-        raise ApiError(503, "not_ready", "The engine is not available.", {"Retry-After": "1"})
+        raise ApiError(503, "not_ready", "The engine is not available.", RETRY_AFTER)
     return jsonify(status="ready", engine=state.engine.name, load_seconds=round(state.load_seconds, 3))
 
 
@@ -61,10 +67,11 @@ def info():
     settings = state.settings
     return jsonify(
         version=__version__,
-        engine=state.info,
+        engine=_without_paths(state.info),
         limits={
             "max_body_bytes": settings.max_body_bytes,
             "max_input_words": settings.max_input_words,
+            "max_title_chars": MAX_TITLE_CHARS,
             "max_bullets": list(MAX_BULLETS_RANGE),
             "short_max_words": [MIN_SHORT_MAX_WORDS, settings.short_max_words_limit],
             "default_short_max_words": settings.short_max_words,
@@ -85,28 +92,41 @@ def info():
 @routes.post("/v1/summarize")
 def summarize():
     state = runtime()
-    body = request.get_data(cache=False)  # read from the network before the batcher counts on this request
-    with state.preparing():
-        parsed = parse_body(body, request.mimetype, request.args, state.settings)
-        g.style = parsed.options.style
-        document = prepare(parsed.text, parsed.title)
-        require_sentences(document)
-    summary = _run(state, Job(document, parsed.options))
+    with _admitted(state):  # before the body is read: overload costs almost nothing
+        body = read_body(request.environ["wsgi.input"], request.content_length, state.settings.max_body_bytes)
+        with state.preparing():
+            parsed = parse_body(body, request.mimetype, request.args, state.settings)
+            g.style = parsed.options.style
+            document = prepare(parsed.text, parsed.title)
+            require_sentences(document)
+        summary = _run(state, Job(document, parsed.options))
+    summary.warnings[:0] = parsed.warnings
     state.metrics.input_words.observe(document.words)
     state.metrics.input_sentences.observe(len(document.sentences))
     state.metrics.input_tokens.observe(summary.input_tokens)
     engine = {"name": state.engine.name, "model": state.info.get("model"), "version": __version__}
-    return jsonify(summary_json(summary, document, parsed.words, engine, (time.perf_counter() - g.started) * 1000))
+    latency_ms = (time.perf_counter() - g.started) * 1000
+    return jsonify(summary_json(summary, document, parsed.words, engine, latency_ms))
+
+
+@contextmanager
+def _admitted(state: Runtime) -> Iterator[None]:
+    if state.draining:
+        raise ApiError(503, "shutting_down", "The server is shutting down; retry elsewhere.", RETRY_AFTER)
+    try:
+        with state.admission.admit():
+            yield
+    except Overloaded:
+        state.metrics.rejected.labels("queue_full").inc()
+        raise ApiError(503, "overloaded", "Too many requests are waiting; retry shortly.", RETRY_AFTER) from None
 
 
 def _run(state: Runtime, job: Job):
     try:
-        return state.summarize(job, _client_gone())
+        return state.summarize(job, g.deadline, _client_gone())
     except Overloaded:
         state.metrics.rejected.labels("queue_full").inc()
-        raise ApiError(
-            503, "overloaded", "Too many requests are waiting; retry shortly.", {"Retry-After": "1"}
-        ) from None
+        raise ApiError(503, "overloaded", "Too many requests are waiting; retry shortly.", RETRY_AFTER) from None
     except TimedOut:
         state.metrics.rejected.labels("timeout").inc()
         raise ApiError(504, "timeout", f"No summary within {state.settings.request_timeout_s} s.") from None
@@ -130,3 +150,11 @@ def _client_gone() -> Callable[[], bool]:
             return True
 
     return gone
+
+
+def _without_paths(info: dict) -> dict:
+    """Engine facts for the public: an absolute path (model files, site-packages) is cut to its last part."""
+    return {
+        key: os.path.basename(value) if isinstance(value, str) and os.path.isabs(value) else value
+        for key, value in info.items()
+    }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
+from service import edge
 from service.api import routes
 from service.config import Settings
 from service.engines import Engine
@@ -16,9 +17,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     """Load the engine (or use the given one), warm it up and register the routes."""
     settings = settings or Settings.from_env()
     app = Flask(__name__)
-    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False
     app.extensions["summarizer"] = Runtime.start(settings, engine)
+    edge.install(app, settings)
     app.register_blueprint(routes)
     app.register_blueprint(web)
     register_error_handlers(app)

@@ -1,17 +1,24 @@
-"""Dynamic request batching: concurrent requests share one engine call.
+"""Admission and dynamic request batching: concurrent requests share one engine call.
 
-Request threads put their job on a bounded queue and wait; one batching thread
-takes the first waiting job, gathers more (up to `max_batch` jobs), runs
-`engine.summarize` once and hands each result back to its own request. It waits
-at most `max_wait_ms` for more jobs, and only while other requests are still being
-prepared (`preparing()`), so a lone request never waits. A full queue is refused
-at once (`Overloaded`, HTTP 503) instead of piling up; a request that times out or
-whose client hung up is cancelled, and a cancelled job is skipped when the batch is
-formed, so it costs no batch slot.
+`Admission` counts the jobs inside the worker (running or waiting) and refuses a
+request *before* its body is read once they fill the running batch and the queue,
+so overload costs almost nothing (HTTP 503).
+
+Request threads put their job on a queue and wait; one batching thread takes the
+first waiting job, gathers more (up to `max_batch` jobs), runs `engine.summarize`
+once and hands each result back to its own request. It waits at most `max_wait_ms`
+for more jobs, and only while other requests are still being prepared
+(`preparing()`), so a lone request never waits. Every job has a deadline counted
+from the request's arrival: a job whose deadline has passed, or that would pass it
+before a batch could finish (judged from recent batch times), is not started, and a
+request that times out or whose client hung up is cancelled, so it costs no batch
+slot. When an engine call fails, the batch is retried job by job, so only the
+faulty job fails.
 """
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import time
@@ -25,38 +32,62 @@ from service.domain import Job, Summary
 from service.engines import Engine
 from service.metrics import Metrics
 
+log = logging.getLogger(__name__)
 POLL_SECONDS = 0.05
 RECHECK_SECONDS = 0.001  # while gathering, how often to see whether requests are still being prepared
+BATCH_TIME_SMOOTHING = 0.2  # weight of the latest engine call in the running estimate of a batch's time
 
 
 class Overloaded(Exception):
-    """The queue is full; the client should retry later."""
+    """The worker holds all the jobs it can; the client should retry later."""
 
 
 class TimedOut(Exception):
-    """The job did not finish within the request timeout."""
+    """The job did not finish, or could not finish, within the request's deadline."""
 
 
 class Disconnected(Exception):
     """The client went away while its job waited."""
 
 
+class Admission:
+    """A count of the jobs inside the worker, with a fixed capacity."""
+
+    def __init__(self, capacity: int):
+        self.capacity = capacity
+        self.jobs = 0
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def admit(self, jobs: int = 1) -> Iterator[None]:
+        """Hold `jobs` places for the duration of a request, or raise `Overloaded` at once."""
+        with self._lock:
+            if self.jobs + jobs > self.capacity:
+                raise Overloaded
+            self.jobs += jobs
+        try:
+            yield
+        finally:
+            with self._lock:
+                self.jobs -= jobs
+
+
 @dataclass
 class _Pending:
     job: Job
+    deadline: float  # time.monotonic()
     future: Future
 
 
 class Batcher:
     """Gathers jobs from many request threads into batches for one engine."""
 
-    def __init__(
-        self, engine: Engine, metrics: Metrics, max_batch: int = 32, max_wait_ms: float = 5.0, max_queue: int = 256
-    ):
+    def __init__(self, engine: Engine, metrics: Metrics, max_batch: int, max_wait_ms: float, max_queue: int):
         self.engine = engine
         self.metrics = metrics
         self.max_batch = max_batch
         self.max_wait = max_wait_ms / 1000
+        self.batch_seconds = 0.0  # running estimate of one engine call
         self._queue: queue.Queue[_Pending] = queue.Queue(maxsize=max_queue)
         metrics.queue_depth.set_function(self._queue.qsize)
         self._preparing = 0
@@ -79,14 +110,14 @@ class Batcher:
             with self._count_lock:
                 self._preparing -= 1
 
-    def submit(self, job: Job, timeout_s: float, disconnected: Callable[[], bool] = lambda: False) -> Summary:
+    def submit(self, job: Job, deadline: float, disconnected: Callable[[], bool] = lambda: False) -> Summary:
         """Queue a job and wait for its summary (raises Overloaded, TimedOut or Disconnected)."""
-        pending = _Pending(job, Future())
+        pending = _Pending(job, deadline, Future())
         try:
             self._queue.put_nowait(pending)
         except queue.Full:
             raise Overloaded from None
-        return self._wait(pending.future, time.monotonic() + timeout_s, disconnected)
+        return self._wait(pending.future, deadline, disconnected)
 
     def _wait(self, future: Future, deadline: float, disconnected: Callable[[], bool]) -> Summary:
         while True:
@@ -97,7 +128,7 @@ class Batcher:
                     future.cancel()
                     raise Disconnected from None
                 if time.monotonic() >= deadline:
-                    future.cancel()
+                    future.cancel()  # a job already running finishes; its result is dropped
                     raise TimedOut from None
             except CancelledError:
                 raise TimedOut from None
@@ -121,15 +152,31 @@ class Batcher:
             except queue.Empty:
                 if not waiting_for_more:
                     break
-        return [p for p in batch if p.future.set_running_or_notify_cancel()]
+        return [p for p in batch if p.future.set_running_or_notify_cancel() and self._can_finish(p)]
+
+    def _can_finish(self, pending: _Pending) -> bool:
+        """False (and the job fails with `TimedOut`) when its deadline comes before a batch would end."""
+        if time.monotonic() + self.batch_seconds < pending.deadline:
+            return True
+        pending.future.set_exception(TimedOut())
+        return False
 
     def _execute(self, batch: list[_Pending]) -> None:
         self.metrics.batch_size.observe(len(batch))
+        started = time.monotonic()
         try:
             summaries = self.engine.summarize([p.job for p in batch])
-        except Exception as error:  # every waiting request learns about the failure
-            for pending in batch:
-                pending.future.set_exception(error)
+        except Exception as error:
+            if len(batch) == 1:
+                log.exception("the engine failed on a job")
+                batch[0].future.set_exception(error)
+            else:  # find the faulty job: the others still get their summaries
+                log.warning("the engine failed on a batch of %d jobs (%s); retrying them one by one", len(batch), error)
+                for pending in batch:
+                    self._execute([pending])
             return
+        elapsed = time.monotonic() - started
+        weight = BATCH_TIME_SMOOTHING if self.batch_seconds else 1.0
+        self.batch_seconds += weight * (elapsed - self.batch_seconds)
         for pending, summary in zip(batch, summaries):
             pending.future.set_result(summary)

@@ -27,6 +27,7 @@ from service.engines import ENGINES, Engine, engine_class
 from service.engines.base import ArgumentError
 
 PREFIX = "SUMMARIZER_"
+LOG_FORMATS = ("text", "json")
 SERVER_NAMES = ("host", "port", "web_concurrency", "gunicorn_threads", "gunicorn_timeout")
 
 
@@ -58,6 +59,10 @@ class Settings:
     generate_batch: int | None = None
     generation: dict | None = None
     support_threshold: float | None = None
+    # The edge: who may call, from which web origins, and how the logs look.
+    api_keys: str = ""  # comma-separated; when set, /v1/* needs `Authorization: Bearer KEY` or `X-API-Key: KEY`
+    cors_origins: str = ""  # comma-separated origins allowed to call the API from a browser; empty: no CORS headers
+    log_format: str = "text"  # or "json": one JSON object per line, request id included
     # Requests.
     max_body_bytes: int = 1_000_000
     max_input_words: int = 20_000
@@ -88,7 +93,26 @@ class Settings:
         values.setdefault("engine", "abstractive" if values.get("model") else "embedded")
         if values["engine"] not in ENGINES:
             raise ConfigError(f"{env_name('engine')} must be one of {', '.join(ENGINES)}, got {values['engine']!r}")
-        return cls(**values)
+        settings = cls(**values)
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Refuse combinations that would silently disable a protection."""
+        for name in ("web_concurrency", "gunicorn_threads", "batch_max_size", "request_timeout_s", "max_body_bytes"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{env_name(name)} must be at least 1, got {getattr(self, name)}")
+        if self.log_format not in LOG_FORMATS:
+            raise ConfigError(
+                f"{env_name('log_format')} must be one of {', '.join(LOG_FORMATS)}, got {self.log_format!r}"
+            )
+        held = self.batch_max_size + self.queue_max
+        if self.gunicorn_threads <= held:
+            raise ConfigError(
+                f"{env_name('gunicorn_threads')} ({self.gunicorn_threads}) must exceed {env_name('batch_max_size')} + "
+                f"{env_name('queue_max')} ({self.batch_max_size} + {self.queue_max}): the threads beyond the jobs a "
+                "worker holds are the ones that answer 503 to the rest"
+            )
 
     def arguments_for(self, load: Callable) -> dict[str, Any]:
         """The settings named like `load`'s parameters: those set, and required ones."""

@@ -19,6 +19,7 @@ STYLES: tuple[str, ...] = get_args(Style)
 MAX_BULLETS_RANGE = (1, 10)
 MIN_SHORT_MAX_WORDS = 5
 SHORT_MAX_WORDS_LIMIT = 200
+MAX_TITLE_CHARS = 1_000
 
 
 @dataclass(frozen=True)

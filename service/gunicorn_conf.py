@@ -1,20 +1,28 @@
 """Gunicorn settings, derived from the service's `Settings` (environment variables).
 
-One worker process per container by default, holding one model copy; gthread
-threads accept concurrent requests while torch uses the cores for inference.
+One worker process per container by default, holding one model copy; its threads accept
+concurrent requests while torch uses the cores. The worker class is gthread hardened for
+exposure (service/gunicorn_worker.py): whole requests only, JSON errors, draining on SIGTERM.
 """
 
-from service.config import Settings
+from service import logs  # imported as a module: gunicorn reads every module-level name as a setting
+from service.config import ConfigError, Settings
 
-_settings = Settings.from_env()
+try:
+    _settings = Settings.from_env()
+except ConfigError as error:
+    raise SystemExit(f"summarizer: cannot start: {error}") from None
 
 bind = f"{_settings.host}:{_settings.port}"
 workers = _settings.web_concurrency
 threads = _settings.gunicorn_threads
-worker_class = "gthread"
+worker_class = "service.gunicorn_worker.BufferingWorker"
 timeout = _settings.gunicorn_timeout
 graceful_timeout = 30
 keepalive = 5
+control_socket_disable = True  # one fixed path per user: two servers on one machine would fight over it
 accesslog = "-"
 errorlog = "-"
 loglevel = "info"
+access_log_format = logs.ACCESS_FORMAT
+logconfig_dict = logs.logconfig(_settings.log_format)

@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 import torch
 
-from service.batching import Batcher
+from service.batching import Admission, Batcher, TimedOut
 from service.config import Settings, build_engine
 from service.domain import Job, Options, Summary
 from service.engines import Engine
 from service.metrics import Metrics
 from service.text import prepare
+
+PREPARING_AT_ONCE = 2
+_draining = threading.Event()  # set once per process, on SIGTERM (service/gunicorn_worker.py)
 
 WARM_UP_TEXT = (
     "The city council approved a new budget on Tuesday after a long debate. "
@@ -33,9 +36,16 @@ class Runtime:
     engine: Engine
     metrics: Metrics = field(default_factory=Metrics)
     batcher: Batcher | None = None
+    admission: Admission = field(init=False)
     load_seconds: float = 0.0
     info: dict = field(default_factory=dict)
     _unbatched: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False, compare=False)
+    _preparation_slots: threading.Semaphore = field(
+        default_factory=lambda: threading.Semaphore(PREPARING_AT_ONCE), init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        self.admission = Admission(self.settings.batch_max_size + self.settings.queue_max)
 
     @classmethod
     def start(cls, settings: Settings, engine: Engine | None = None) -> Runtime:
@@ -47,22 +57,41 @@ class Runtime:
         state.metrics.model_load.set(state.load_seconds)
         state.info = state.engine.info()
         if settings.batch_max_size > 1:
+            capacity = settings.batch_max_size + settings.queue_max  # `admission` refuses beyond it first
             state.batcher = Batcher(
-                state.engine, state.metrics, settings.batch_max_size, settings.batch_max_wait_ms, settings.queue_max
+                state.engine, state.metrics, settings.batch_max_size, settings.batch_max_wait_ms, capacity
             )
         return state
 
     @property
+    def draining(self) -> bool:
+        """True once the worker was told to stop: it finishes what it holds and takes nothing new."""
+        return _draining.is_set()
+
+    @property
     def ready(self) -> bool:
-        return self.batcher is None or self.batcher.alive
+        return not self.draining and (self.batcher is None or self.batcher.alive)
 
-    def preparing(self) -> AbstractContextManager:
-        """Wrap a request's parsing and cleaning, so the batcher knows its job is coming."""
-        return self.batcher.preparing() if self.batcher else nullcontext()
+    @contextmanager
+    def preparing(self) -> Iterator[None]:
+        """Wrap a request's parsing and cleaning: the batcher knows its job is coming, and at most
+        `PREPARING_AT_ONCE` requests run this pure-Python work together, so the threads that only
+        answer (a quick 503, /healthz) do not queue for the interpreter lock behind dozens of them."""
+        with self.batcher.preparing() if self.batcher else nullcontext(), self._preparation_slots:
+            yield
 
-    def summarize(self, job: Job, disconnected: Callable[[], bool] = lambda: False) -> Summary:
-        """Summarize one job: through the batcher, or one request at a time when batching is off."""
-        if self.batcher is None:
-            with self._unbatched:
-                return self.engine.summarize([job])[0]
-        return self.batcher.submit(job, self.settings.request_timeout_s, disconnected)
+    def summarize(self, job: Job, deadline: float, disconnected: Callable[[], bool] = lambda: False) -> Summary:
+        """Summarize one job by `deadline` (time.monotonic()): batched, or one at a time when batching is off."""
+        if self.batcher is not None:
+            return self.batcher.submit(job, deadline, disconnected)
+        if not self._unbatched.acquire(timeout=max(deadline - time.monotonic(), 0)):
+            raise TimedOut
+        try:
+            return self.engine.summarize([job])[0]
+        finally:
+            self._unbatched.release()
+
+
+def begin_draining() -> None:
+    """This process is shutting down: `/readyz` and new summaries answer 503 from now on."""
+    _draining.set()

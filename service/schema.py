@@ -3,16 +3,31 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
+
+from gunicorn.http.errors import ParseException
 
 from service.config import Settings
-from service.domain import MAX_BULLETS_RANGE, MIN_SHORT_MAX_WORDS, STYLES, Document, Options, Passage, Summary
+from service.domain import (
+    MAX_BULLETS_RANGE,
+    MAX_TITLE_CHARS,
+    MIN_SHORT_MAX_WORDS,
+    STYLES,
+    Document,
+    Options,
+    Passage,
+    Summary,
+)
 from service.errors import ApiError
-from service.text import count_words
+from service.text import count_pieces, count_words
 
 FIELDS = ("text", "title", "style", "max_bullets", "short_max_words")
+PIECES_PER_WORD = 3  # words plus punctuation marks; bounds the segmenter's work (about 9 µs per piece)
+READ_CHUNK = 65_536
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -21,6 +36,35 @@ class SummarizeRequest:
     words: int
     title: str | None
     options: Options
+    warnings: tuple[str, ...] = ()
+
+
+def read_body(stream: IO[bytes], content_length: int | None, limit: int) -> bytes:
+    """The whole body, or `ApiError`: 413 past `limit` (unread when Content-Length says so), 400 when cut short.
+
+    Nothing is ever summarized from a partial body: a chunked body over the limit and a
+    body shorter than its Content-Length are errors, not truncated texts.
+    """
+    if content_length is not None and content_length > limit:
+        raise _too_large(limit)
+    chunks, size = [], 0
+    try:
+        while chunk := stream.read(READ_CHUNK):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(limit)
+            if content_length is not None and size >= content_length:
+                break
+    except (OSError, ParseException) as error:  # the client went away, or sent a malformed chunked body
+        raise ApiError(400, "invalid_body", f"The request body could not be read: {type(error).__name__}.") from None
+    if content_length is not None and size != content_length:
+        raise ApiError(400, "invalid_body", f"The body has {size} bytes; Content-Length announced {content_length}.")
+    return b"".join(chunks)
+
+
+def _too_large(limit: int) -> ApiError:
+    return ApiError(413, "payload_too_large", f"The body is larger than {limit} bytes.")
 
 
 def parse_body(body: bytes, media_type: str, query: Mapping[str, str], settings: Settings) -> SummarizeRequest:
@@ -45,6 +89,10 @@ def _json_object(decoded: str) -> dict[str, Any]:
         raise ApiError(
             400, "invalid_json", f"Malformed JSON: {error.msg} (line {error.lineno}, column {error.colno})."
         ) from None
+    except RecursionError:
+        raise ApiError(400, "invalid_json", "The JSON is nested too deeply.") from None
+    except ValueError as error:  # e.g. an integer longer than Python converts (4300 digits)
+        raise ApiError(400, "invalid_json", f"Malformed JSON: {error}.") from None
     if not isinstance(fields, dict):
         raise ApiError(400, "invalid_json", 'The JSON body must be an object such as {"text": "..."}.')
     return fields
@@ -73,6 +121,9 @@ def _validate(fields: dict[str, Any], settings: Settings) -> SummarizeRequest:
         raise ApiError(400, "unknown_field", f"Unknown field(s): {', '.join(unknown)}. Allowed: {', '.join(FIELDS)}.")
     text, words = _text(fields, settings)
     title = _optional_str(fields, "title")
+    if title is not None and len(title) > MAX_TITLE_CHARS:
+        raise ApiError(413, "title_too_long", f"`title` has {len(title)} characters; the limit is {MAX_TITLE_CHARS}.")
+    (text, title), warnings = _repair_surrogates(text, title)
     style = fields.get("style", "both")
     if style not in STYLES:
         raise ApiError(400, "invalid_style", f"`style` must be one of {', '.join(STYLES)}, got {style!r}.")
@@ -80,9 +131,8 @@ def _validate(fields: dict[str, Any], settings: Settings) -> SummarizeRequest:
     short_words = _bounded_int(
         fields, "short_max_words", settings.short_max_words, MIN_SHORT_MAX_WORDS, settings.short_max_words_limit
     )
-    return SummarizeRequest(
-        text, words, title, Options(style=style, max_bullets=max_bullets, short_max_words=short_words)
-    )
+    options = Options(style=style, max_bullets=max_bullets, short_max_words=short_words)
+    return SummarizeRequest(text, words, title, options, warnings)
 
 
 def _text(fields: dict[str, Any], settings: Settings) -> tuple[str, int]:
@@ -96,7 +146,22 @@ def _text(fields: dict[str, Any], settings: Settings) -> tuple[str, int]:
     words = count_words(text)
     if words > settings.max_input_words:
         raise ApiError(413, "text_too_long", f"`text` has {words} words; the limit is {settings.max_input_words}.")
+    pieces, most = count_pieces(text), PIECES_PER_WORD * settings.max_input_words
+    if pieces > most:
+        raise ApiError(413, "text_too_long", f"`text` has {pieces} words and symbols; the limit is {most}.")
     return text, words
+
+
+def _repair_surrogates(*texts: str | None) -> tuple[list[str | None], tuple[str, ...]]:
+    """Unpaired surrogates (invalid `\\ud800`-style JSON escapes) become U+FFFD; offsets do not move."""
+    repaired, count = [], 0
+    for text in texts:
+        if text is not None:
+            text, found = _SURROGATE.subn("\ufffd", text)
+            count += found
+        repaired.append(text)
+    warning = f"{count} unpaired surrogate code point(s) were replaced with U+FFFD" if count else None
+    return repaired, (warning,) if warning else ()
 
 
 def _optional_str(fields: dict[str, Any], name: str) -> str | None:

@@ -6,8 +6,19 @@ sentence can point back at where it came from. Scraper debris (datelines, byline
 a repeated headline, section labels, "Like this:", "Advertisement", source tags
 such as "(CNN) --") is dropped here, once, for every engine.
 
-Sentence segmentation uses syntok (abbreviations, decimals, quotes); line breaks
-are always sentence boundaries, so headlines without a final period stay apart.
+Debris is found in *blocks*: lines, and the parts of a line between runs of two or
+more spaces (the paragraph breaks of one-line exports). Only short blocks (at most
+`MAX_DEBRIS_WORDS` words) can be debris, so no pattern ever removes article content;
+content blocks of one line are joined again before segmentation.
+
+Sentence segmentation uses syntok (abbreviations, decimals, quotes); line breaks and
+the Chinese/Japanese terminals 。！？ always end a sentence. Words are counted between
+spaces, except in scripts written without spaces (Chinese, Japanese kana, Thai, Lao,
+Khmer, Myanmar), where each character counts as a word.
+
+Every pattern here runs on request input, so each is written to match in linear
+time: no nested or adjacent quantifiers that can split the same characters in
+different ways (tests/test_text.py checks the worst cases).
 """
 
 from __future__ import annotations
@@ -18,52 +29,66 @@ from syntok import segmenter
 
 from service.domain import Document, Sentence
 
-_WORD = re.compile(r"\S+")
+MAX_DEBRIS_WORDS = 25  # longer blocks are always content
+_NO_SPACE_SCRIPTS = (
+    "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
+)
+_CJK_PUNCTUATION = "\u3000-\u303f\uff01-\uff0f\uff1a-\uff20"  # 。、「」！？… do not count as words
+_WORD = re.compile(rf"[{_NO_SPACE_SCRIPTS}]|[^\s{_NO_SPACE_SCRIPTS}{_CJK_PUNCTUATION}]++")
+_PIECE = re.compile(r"\w++|[^\w\s]")
 _HAS_WORD = re.compile(r"\w")
+_LINE = re.compile(r"[^\r\n]++")
+_BLOCK = re.compile(r"\S++(?:[ \t\u00a0]\S++)*+")  # text between runs of 2+ spaces
+_CJK_END = re.compile(r"[。！？]++[」』）】〕〉》\"”’']*+")
+_TERMINAL = re.compile(r"[.!?…。！？][\"'”’)\]」』）]*+$")
 
-# A whole line that is navigation, sharing or layout debris.
-_DEBRIS_LINE = re.compile(
-    r"""^(
-        (like|share|follow|tweet|email|print)\s+this:? |
-        like\s+this:?.* |
-        share\s+(this|on\s+\w+|via\s+\w+).* |
-        advertisement | sponsored( content)? | loading\.*  |
-        (read|see)\s+(more|also)\b.* | related( articles| stories| content)?:?.* |
-        click\s+here\b.* | sign\s+up\b.* | subscribe\b.* | continue\s+reading\b.* |
-        (image|photo|video)\s*(credit|caption)?:.* | copyright\b.* | ©.* | all\s+rights\s+reserved.*
-    )$""",
-    re.IGNORECASE | re.VERBOSE,
+_NAME = r"(?-i:[A-Z][\w.'’-]*+)"
+_NAMES = rf"{_NAME}(?: {_NAME}){{0,3}}"
+# A whole block that is navigation, sharing or layout debris (matched on normalized space).
+_DEBRIS = re.compile(
+    r"(?:(?:share|follow|tweet|email|print) this:?"
+    r"|like this:?.*"
+    r"|share (?:this|on \w++|via \w++).*"
+    r"|advertisement|sponsored(?: content)?|loading\.*+"
+    r"|(?:read|see) (?:more|also)\b.*"
+    r"|related(?: articles| stories| content| coverage| links)?(?::.*)?"
+    r"|click here\b.*|sign up\b.*|subscribe\b.*|continue reading\b.*"
+    r"|(?:image|photo|video) ?(?:credit|caption)?:.*|copyright\b.*|©.*|all rights reserved.*)",
+    re.IGNORECASE,
 )
-# Dates, bylines and "PUBLISHED: … | UPDATED: …" stamps, alone or with a section label.
-_STAMP_LINE = re.compile(
-    r"""^(
-        ([\w &-]{1,30}\s*\|\s*)?by\s+(?-i:[A-Z][\w.'’-]*\s*){1,4}((and|&)\s+(?-i:[A-Z][\w.'’-]*\s*){1,4})?(\s*[|,].*)? |
-        (published|updated|posted|last\s+updated|last\s+modified|created)\b\s*:?.* |
-        \W*published\s*:.*updated\s*:.* |
-        (mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\s+\w+\s+\d{1,2},?\s+\d{4}.* |
-        \d{1,2}\s+\w+\s+\d{4}(\s+\d{1,2}:\d{2}.*)? |
-        \w+\s+\d{1,2},\s+\d{4}(\s+\d{1,2}:\d{2}.*)?
-    )$""",
-    re.IGNORECASE | re.VERBOSE,
+# Before the article starts: dates, bylines and "PUBLISHED: … | UPDATED: …" stamps.
+_STAMP = re.compile(
+    rf"(?:(?:[\w&-]++ ?){{1,5}}\| ?)?by {_NAMES}(?: (?:and|&) {_NAMES})?(?: ?[|,].*)?"
+    r"|(?:published|updated|posted|last updated|last modified|created)\b.*"
+    r"|\W*+published ?:.*"
+    r"|(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*+,? \w++ \d{1,2},? \d{4}.*"
+    r"|\d{1,2} \w++ \d{4}(?: \d{1,2}:\d{2}.*)?"
+    r"|\w++ \d{1,2}, \d{4}(?: \d{1,2}:\d{2}.*)?",
+    re.IGNORECASE,
 )
-# Leading source tags and datelines inside the first content line:
-# "(CNN) -- ", "Seoul (CNN) ", "LONDON (Reuters) - ", "WASHINGTON — ",
+# Leading source tags and stamps inside the first content block (only the tag is cut):
+# "(CNN) -- ", "Seoul (CNN) ", "LONDON (Reuters) - ", "WASHINGTON — ", "Updated 3:15 p.m. ",
 # "By . Daily Mail Reporter . PUBLISHED: . 12:00 EST, 1 May 2014 . | . UPDATED: . … . ".
 _LEADING_TAG = re.compile(
-    r"""^(
-        (by\s*\.\s*[^.|]{1,80}\.\s*)?(\W*published\s*:[^|]*\|\s*\.?\s*updated\s*:\s*\.?\s*[^.]*\d{4}\s*\.\s*)+ |
-        (by\s*\.\s*[^.]{1,60}\s*\.\s*(and\s+[^.]{1,60}\s*\.\s*)?)(?=[A-Z"‘“']) |
-        ([A-Z][\w.,' -]{0,40}\s)?
-            \((cnn|reuters|ap|afp|ew\.com|cnn\s+student\s+news|mashable|time\.com)\)\s*(--|—|–|-)?\s* |
-        [A-Z][A-Z .,'-]{2,40}\s(--|—|–)\s
-    )""",
-    re.IGNORECASE | re.VERBOSE,
+    r"(?:by\s*+\.\s*+[^.|]{1,80}\.\s*+)?(?:\W{0,5}published\s*+:[^|]{0,80}\|\s*+\.?\s*+updated\s*+:[^.]{0,40}"
+    r"(?:\.\s*+[^.]{0,40})?\d{4}\s*+\.\s*+){1,2}"
+    r"|by\s*+\.\s*+[^.]{1,60}\.\s*+(?:and\s++[^.]{1,60}\.\s*+)?(?=[A-Z\"‘“'])"
+    r"|(?:[A-Z][\w.,' -]{0,40}\s)?\((?:cnn|reuters|ap|afp|ew\.com|cnn\s++student\s++news|mashable|time\.com)\)"
+    r"\s*+(?:--|—|–|-)?\s*+"
+    r"|[A-Z][A-Z .,'-]{2,40}\s(?:--|—|–)\s"
+    r"|(?:updated|published|posted):? (?:at )?\d{1,2}:\d{2}(?: ?[ap]\.?m\.?)?(?-i: [A-Z]{2,4}\b)?,? ",
+    re.IGNORECASE,
 )
-_TERMINAL = re.compile(r"""[.!?…]["'”’)\]]*$""")
 
 
 def count_words(text: str) -> int:
-    return len(_WORD.findall(text))
+    """Words between spaces; each character of a script written without spaces counts as one."""
+    return sum(1 for _ in _WORD.finditer(text))
+
+
+def count_pieces(text: str) -> int:
+    """Runs of word characters and single other symbols: about the tokens segmentation handles."""
+    return sum(1 for _ in _PIECE.finditer(text))
 
 
 def has_word(text: str) -> bool:
@@ -71,7 +96,7 @@ def has_word(text: str) -> bool:
 
 
 def is_complete(text: str) -> bool:
-    """Ends like a sentence (., !, ?, possibly inside closing quotes)."""
+    """Ends like a sentence (., !, ?, 。, possibly inside closing quotes)."""
     return bool(_TERMINAL.search(text))
 
 
@@ -87,12 +112,25 @@ def split_sentences(text: str, offset: int = 0) -> list[Sentence]:
 def _split_line(line: str, offset: int) -> list[Sentence]:
     """The sentences of one line (no line breaks), spans shifted by `offset`."""
     sentences: list[Sentence] = []
-    for paragraph in segmenter.analyze(line):
-        for tokens in paragraph:
-            start, end = tokens[0].offset, tokens[-1].offset + len(tokens[-1].value)
-            text = line[start:end]
-            sentences.append(Sentence(text, offset + start, offset + end, count_words(text), is_complete(text)))
+    for start, piece in _cjk_pieces(line):
+        for paragraph in segmenter.analyze(piece):
+            for tokens in paragraph:
+                first, last = tokens[0].offset, tokens[-1].offset + len(tokens[-1].value)
+                text = piece[first:last]
+                span = (offset + start + first, offset + start + last)
+                sentences.append(Sentence(text, *span, count_words(text), is_complete(text)))
     return sentences
+
+
+def _cjk_pieces(line: str) -> list[tuple[int, str]]:
+    """The line cut after each run of 。！？ (and closing quotes), which syntok does not know."""
+    pieces, start = [], 0
+    for match in _CJK_END.finditer(line):
+        pieces.append((start, line[start : match.end()]))
+        start = match.end()
+    if start < len(line):
+        pieces.append((start, line[start:]))
+    return pieces
 
 
 def split_reference(text: str) -> list[str]:
@@ -105,27 +143,18 @@ def split_reference(text: str) -> list[str]:
 def prepare(text: str, title: str | None = None) -> Document:
     """Clean raw article text and split it into content sentences with spans."""
     lines = _lines(text)
-    title = normalize_space(title) if title else None
+    headline = normalize_space(title) if title else _repeated_headline(lines)
     dropped: list[str] = []
-    kept: list[tuple[int, str]] = []
-    headline = title or _repeated_headline(lines)
+    runs: list[tuple[int, str]] = []
     seen_content = False
-    for start, line in lines:
-        if _is_debris(line, headline, seen_content):
-            dropped.append(line)
-            continue
-        if not seen_content:
-            cut = _leading_tag_length(line)
-            if cut:
-                dropped.append(line[:cut].strip())
-                start, line = start + cut, line[cut:]
-        kept.append((start, line))
-        seen_content = seen_content or _looks_like_prose(line)
-    kept = _drop_trailing_debris(kept, dropped)
+    for line_start, line in lines:
+        line_runs, seen_content = _content_runs(line, line_start, headline, seen_content, dropped)
+        runs += line_runs
+    runs = _drop_trailing_debris(_cut_leading_tags(runs, dropped), dropped)
     sentences = [
         s
-        for start, line in kept
-        for s in _split_line(line, start)
+        for start, run in runs
+        for s in _split_line(run, start)
         if has_word(s.text) and not _is_debris(s.text, headline, True)
     ]
     return Document(text=text, sentences=sentences, title=headline, dropped=dropped)
@@ -134,12 +163,52 @@ def prepare(text: str, title: str | None = None) -> Document:
 def _lines(text: str) -> list[tuple[int, str]]:
     """Non-blank lines with their start offsets, surrounding whitespace trimmed."""
     result = []
-    for match in re.finditer(r"[^\r\n]+", text):
+    for match in _LINE.finditer(text):
         raw = match.group()
         stripped = raw.strip()
         if stripped:
             result.append((match.start() + raw.index(stripped), stripped))
     return result
+
+
+def _content_runs(
+    line: str, line_start: int, headline: str | None, seen_content: bool, dropped: list[str]
+) -> tuple[list[tuple[int, str]], bool]:
+    """The line without its debris blocks, as runs of consecutive content blocks (their spaces kept).
+
+    A line of one block is judged whole (section labels included); the blocks of a line
+    with 2+-space breaks only by the debris and stamp patterns. Also returns whether
+    article prose has been seen by the end of the line.
+    """
+    blocks = [(match.start(), match.group()) for match in _BLOCK.finditer(line)]
+    spans: list[tuple[int, int]] = []
+    joined = False  # the previous block of the line was kept
+    for start, block in blocks:
+        if _is_debris(block, headline, seen_content, whole_line=len(blocks) == 1):
+            dropped.append(block)
+            joined = False
+            continue
+        if joined:
+            spans[-1] = (spans[-1][0], start + len(block))
+        else:
+            spans.append((start, start + len(block)))
+        joined = True
+        seen_content = seen_content or _looks_like_prose(block)
+    return [(line_start + start, line[start:end]) for start, end in spans], seen_content
+
+
+def _cut_leading_tags(runs: list[tuple[int, str]], dropped: list[str]) -> list[tuple[int, str]]:
+    """Source tags and stamps at the start of the runs before the first prose run."""
+    cut_runs = []
+    for index, (start, run) in enumerate(runs):
+        cut = _leading_tag_length(run)
+        if cut:
+            dropped.append(run[:cut].strip())
+            start, run = start + cut, run[cut:]
+        cut_runs.append((start, run))
+        if _looks_like_prose(run):
+            return cut_runs + runs[index + 1 :]
+    return cut_runs
 
 
 def _repeated_headline(lines: list[tuple[int, str]]) -> str | None:
@@ -151,28 +220,31 @@ def _repeated_headline(lines: list[tuple[int, str]]) -> str | None:
     return None
 
 
-def _is_debris(line: str, headline: str | None, seen_content: bool) -> bool:
-    flat = normalize_space(line)
-    if _DEBRIS_LINE.match(flat):
-        return True
+def _is_debris(block: str, headline: str | None, seen_content: bool, whole_line: bool = True) -> bool:
+    flat = normalize_space(block)
     if headline and flat.casefold().rstrip(".") == headline.casefold().rstrip("."):
         return True
+    words = count_words(flat)
+    if words > MAX_DEBRIS_WORDS:
+        return False
+    if _DEBRIS.fullmatch(flat):
+        return True
     if not seen_content:
-        if _STAMP_LINE.match(flat):
+        if _STAMP.fullmatch(flat):
             return True
         # A section label such as "Money" or "World News" above the story.
-        if count_words(flat) <= 3 and not is_complete(flat):
+        if whole_line and words <= 3 and not is_complete(flat):
             return True
     return False
 
 
-def _looks_like_prose(line: str) -> bool:
-    return count_words(line) >= 8 and is_complete(line)
+def _looks_like_prose(block: str) -> bool:
+    return count_words(block) >= 8 and is_complete(block)
 
 
-def _leading_tag_length(line: str) -> int:
-    match = _LEADING_TAG.match(line)
-    return match.end() if match and match.end() < len(line) else 0
+def _leading_tag_length(block: str) -> int:
+    match = _LEADING_TAG.match(block)
+    return match.end() if match and match.end() < len(block) else 0
 
 
 def _drop_trailing_debris(kept: list[tuple[int, str]], dropped: list[str]) -> list[tuple[int, str]]:

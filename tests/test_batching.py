@@ -14,6 +14,11 @@ from service.metrics import Metrics
 from service.text import prepare
 
 
+def within(seconds: float) -> float:
+    """A deadline `seconds` from now."""
+    return time.monotonic() + seconds
+
+
 def jobs_from(texts):
     return [Job(prepare(text), Options()) for text in texts]
 
@@ -28,7 +33,7 @@ def batches(metrics: Metrics) -> tuple[float, float]:
 
 def test_concurrent_jobs_share_engine_calls_and_get_their_own_results(engine, huawei_text):
     metrics = Metrics()
-    batcher = Batcher(engine, metrics, max_batch=16, max_wait_ms=200)
+    batcher = Batcher(engine, metrics, max_batch=16, max_wait_ms=200, max_queue=64)
     texts = [
         huawei_text,
         "The dam burst on Monday, flooding three villages. Hundreds of people fled to higher ground.",
@@ -43,7 +48,7 @@ def test_concurrent_jobs_share_engine_calls_and_get_their_own_results(engine, hu
     def submit(job):
         with batcher.preparing():
             start.wait()
-        return batcher.submit(job, timeout_s=60)
+        return batcher.submit(job, deadline=within(60))
 
     with ThreadPoolExecutor(len(jobs)) as pool:
         results = list(pool.map(submit, jobs))
@@ -55,13 +60,13 @@ def test_concurrent_jobs_share_engine_calls_and_get_their_own_results(engine, hu
 
 def test_the_batcher_waits_only_for_requests_being_prepared(engine):
     metrics = Metrics()
-    batcher = Batcher(engine, metrics, max_batch=2, max_wait_ms=60_000)
+    batcher = Batcher(engine, metrics, max_batch=2, max_wait_ms=60_000, max_queue=64)
     lone, first, second = jobs_from(
         ["A lone story about a cat. It sat.", "A story about a dog. It ran.", "A story about a bird. It flew."]
     )
-    assert batcher.submit(lone, timeout_s=30).short.text.startswith("A lone story")  # not held for 60 s
+    assert batcher.submit(lone, deadline=within(30)).short.text.startswith("A lone story")  # not held for 60 s
     with batcher.preparing(), ThreadPoolExecutor(2) as pool:  # a request still being prepared: the batcher waits
-        results = [pool.submit(batcher.submit, job, 30) for job in (first, second)]
+        results = [pool.submit(batcher.submit, job, within(30)) for job in (first, second)]
         assert [r.result(timeout=30).short.text[:12] for r in results] == ["A story abou"] * 2
     assert batches(metrics) == (2, 3)  # the lone job, then both jobs in one call
 
@@ -105,10 +110,10 @@ def test_full_queue_is_refused_at_once(engine):
     gated = GatedEngine(engine)
     batcher = Batcher(gated, Metrics(), max_batch=1, max_wait_ms=0, max_queue=1)
     with ThreadPoolExecutor(6) as pool:
-        running = pool.submit(batcher.submit, jobs_from(["A first story about a fox. It hid."])[0], 60)
+        running = pool.submit(batcher.submit, jobs_from(["A first story about a fox. It hid."])[0], within(60))
         assert gated.entered.wait(30)
         outcomes = [
-            pool.submit(batcher.submit, job, 60)
+            pool.submit(batcher.submit, job, within(60))
             for job in jobs_from([f"Story {n} is about a cat. It sat." for n in range(5)])
         ]
         wait_until(lambda: sum(f.done() for f in outcomes) >= 4)  # one job fits the queue; four are refused at once
@@ -121,21 +126,21 @@ def test_full_queue_is_refused_at_once(engine):
 def test_timed_out_and_abandoned_jobs_are_cancelled_and_skipped(engine):
     metrics = Metrics()
     gated = GatedEngine(engine)
-    batcher = Batcher(gated, metrics, max_batch=1, max_wait_ms=0)
+    batcher = Batcher(gated, metrics, max_batch=1, max_wait_ms=0, max_queue=64)
     busy = threading.Thread(
-        target=batcher.submit, args=(jobs_from(["The first story is about a fox. It hid."])[0], 120)
+        target=batcher.submit, args=(jobs_from(["The first story is about a fox. It hid."])[0], within(120))
     )
     busy.start()
     assert gated.entered.wait(30)  # the first job occupies the engine
     with pytest.raises(TimedOut):
-        batcher.submit(jobs_from(["A short story about a cat. It sat down."])[0], timeout_s=0)
+        batcher.submit(jobs_from(["A short story about a cat. It sat down."])[0], deadline=within(0))
     with pytest.raises(Disconnected):
         batcher.submit(
-            jobs_from(["Another story about a dog. It ran off."])[0], timeout_s=60, disconnected=lambda: True
+            jobs_from(["Another story about a dog. It ran off."])[0], deadline=within(60), disconnected=lambda: True
         )
     gated.gate.set()
     busy.join()
-    result = batcher.submit(jobs_from(["The last story is about a bird. It flew away."])[0], timeout_s=60)
+    result = batcher.submit(jobs_from(["The last story is about a bird. It flew away."])[0], deadline=within(60))
     assert result.short.text.startswith("The last story")
     calls, carried = batches(metrics)
     assert (calls, carried) == (2, 2)  # the cancelled jobs never reached the engine
@@ -151,14 +156,15 @@ def test_overload_is_a_json_503_with_retry_after(engine, huawei_text):
         first = pool.submit(post, 0)
         assert gated.entered.wait(30)  # the engine is busy with the first request
         others = [pool.submit(post, n) for n in range(1, 10)]
-        wait_until(lambda: sum(f.done() for f in others) >= 8)  # one fits the queue, eight are refused
+        # the worker holds batch + queue = 3 jobs: two more are admitted, seven refused before their body is read
+        wait_until(lambda: sum(f.done() for f in others) >= 7)
         gated.gate.set()
         responses = [first.result()] + [f.result() for f in others]
     refused = [r for r in responses if r.status_code == 503]
-    assert len(refused) == 8 and all(
+    assert len(refused) == 7 and all(
         r.get_json()["error"]["code"] == "overloaded" and r.headers["Retry-After"] for r in refused
     )
-    assert sum(r.status_code == 200 for r in responses) == 2
+    assert sum(r.status_code == 200 for r in responses) == 3
 
 
 def test_batching_can_be_turned_off(engine, huawei_text):
@@ -190,7 +196,7 @@ def test_a_request_past_its_timeout_is_a_json_504(engine, huawei_text):
     response = app.test_client().post("/v1/summarize", json={"text": huawei_text})
     gated.gate.set()
     app.extensions["summarizer"].batcher.submit(
-        jobs_from(["A last story about a bird. It flew."])[0], 30
+        jobs_from(["A last story about a bird. It flew."])[0], within(30)
     )  # queue drained
     assert response.status_code == 504 and response.get_json()["error"]["code"] == "timeout"
     metrics = app.extensions["summarizer"].metrics.registry

@@ -41,6 +41,7 @@ class Document:
     sentences: list[Sentence]
     title: str | None = None
     dropped: list[str] = field(default_factory=list)
+    language: str | None = None  # ISO 639-1 code of the content, None when there is none
 
     @property
     def words(self) -> int:

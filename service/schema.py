@@ -204,6 +204,7 @@ def summary_json(
         "input_words": input_words,
         "content_words": document.words,
         "sentences": len(document.sentences),
+        "language": document.language,
         "removed": document.dropped,
         "chunks": summary.chunks,
         "input_tokens": summary.input_tokens,

@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import re
 
+import py3langid
 from syntok import segmenter
 
 from service.domain import Document, Sentence
 
 MAX_DEBRIS_WORDS = 25  # longer blocks are always content
+LANGUAGE_SAMPLE_CHARS = 2_000  # language identification reads this much content (about 1 ms)
 _NO_SPACE_SCRIPTS = (
     "\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f"
 )
@@ -84,6 +86,14 @@ _LEADING_TAG = re.compile(
 def count_words(text: str) -> int:
     """Words between spaces; each character of a script written without spaces counts as one."""
     return sum(1 for _ in _WORD.finditer(text))
+
+
+def word_prefix(text: str, words: int) -> str:
+    """`text` up to the end of its `words`-th word (all of it when it has fewer)."""
+    for number, match in enumerate(_WORD.finditer(text), start=1):
+        if number == words:
+            return text[: match.end()]
+    return text
 
 
 def count_pieces(text: str) -> int:
@@ -157,7 +167,13 @@ def prepare(text: str, title: str | None = None) -> Document:
         for s in _split_line(run, start)
         if has_word(s.text) and not _is_debris(s.text, headline, True)
     ]
-    return Document(text=text, sentences=sentences, title=headline, dropped=dropped)
+    return Document(text=text, sentences=sentences, title=headline, dropped=dropped, language=_language(sentences))
+
+
+def _language(sentences: list[Sentence]) -> str | None:
+    """The language of the first sentences (py3langid, model inside the package), None without content."""
+    sample = " ".join(s.text for s in sentences[:40])[:LANGUAGE_SAMPLE_CHARS]
+    return py3langid.classify(sample)[0] if sample else None
 
 
 def _lines(text: str) -> list[tuple[int, str]]:

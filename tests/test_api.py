@@ -182,3 +182,56 @@ def test_health_ready_and_info(client, settings):
     assert info["limits"]["max_body_bytes"] == settings.max_body_bytes
     assert info["limits"]["max_input_words"] == settings.max_input_words
     assert info["version"]
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        (b"[" * 10_000 + b"]" * 10_000, "invalid_json"),
+        (b'{"text": "a b c.", "max_bullets": ' + b"9" * 5_000 + b"}", "invalid_json"),
+        (b'{"text": 1e999999}', "invalid_field"),
+    ],
+    ids=["nested", "huge-integer", "huge-float"],
+)
+def test_pathological_json_is_a_400(client, body, code):
+    response = client.post("/v1/summarize", data=body, content_type="application/json")
+    assert response.status_code == 400 and error_code(response) == code
+
+
+def test_unpaired_surrogates_are_replaced_and_reported(client):
+    body = b'{"text": "' + ARTICLE.encode() + b' \\ud800 The end came on Friday.", "title": "Plan \\udfff"}'
+    response = client.post("/v1/summarize", data=body, content_type="application/json")
+    assert response.status_code == 200
+    result = response.get_json()
+    assert any("surrogate" in warning and "U+FFFD" in warning for warning in result["warnings"])
+    assert all("\ud800" not in bullet for bullet in result["bullets"])
+
+
+def test_long_titles_and_symbol_floods_are_refused(client, settings):
+    assert error_code(post(client, text=ARTICLE, title="t" * 1_001)) == "title_too_long"
+    assert post(client, text=ARTICLE, title="t" * 1_000).status_code == 200
+    flood = post(client, text="a,a,a,a,a " * (settings.max_input_words * 3 // 9 + 1))
+    assert flood.status_code == 413 and "symbols" in flood.get_json()["error"]["message"]
+
+
+def test_a_repeated_sentence_comes_back_once(client):
+    body = post(client, text="The dam burst on Monday and flooded the valley. " * 500).get_json()
+    assert body["bullets"] == ["The dam burst on Monday and flooded the valley."]
+    assert body["short"] == "The dam burst on Monday and flooded the valley."
+
+
+def test_text_without_punctuation_still_respects_the_short_word_limit(client):
+    words = " ".join(f"word{n % 50}" for n in range(4_000))
+    body = post(client, text=words, short_max_words=30).get_json()
+    assert count_words(body["short"]) == 30 and words.startswith(body["short"])
+    assert all(count_words(bullet) <= 80 for bullet in body["bullets"])
+    assert any("cut" in warning for warning in body["warnings"])
+    (source,) = body["grounding"]["short"]["sources"]
+    assert words[source["start"] : source["end"]] == body["short"]
+
+
+def test_a_chinese_article_is_summarized_with_its_language_and_a_warning(client):
+    text = "北京市政府周二宣布了一项新的城市交通计划。该计划将增加三条公交线路。市长表示项目将在明年完工。"
+    body = post(client, text=text).get_json()
+    assert body["stats"]["language"] == "zh" and body["stats"]["sentences"] == 3 and body["stats"]["input_words"] == count_words(text) == 44
+    assert body["short"] in text and any("English only" in warning for warning in body["warnings"])

@@ -201,3 +201,86 @@ def test_a_request_past_its_timeout_is_a_json_504(engine, huawei_text):
     assert response.status_code == 504 and response.get_json()["error"]["code"] == "timeout"
     metrics = app.extensions["summarizer"].metrics.registry
     assert metrics.get_sample_value("summarizer_rejected_total", {"reason": "timeout"}) == 1
+
+
+class FailingEngine:
+    """The real engine, except that it raises for any batch holding a job whose text contains `poison`."""
+
+    def __init__(self, engine, poison: str):
+        self.engine, self.poison, self.batches = engine, poison, []
+
+    def __getattr__(self, name):
+        return getattr(self.engine, name)
+
+    def summarize(self, jobs):
+        self.batches.append(len(jobs))
+        if any(self.poison in job.document.text for job in jobs):
+            raise ValueError("poisoned")
+        return self.engine.summarize(jobs)
+
+
+def test_a_failing_job_fails_alone_and_its_batch_mates_get_their_summaries(engine):
+    failing = FailingEngine(engine, "POISON")
+    batcher = Batcher(failing, Metrics(), max_batch=8, max_wait_ms=500, max_queue=16)
+    texts = [f"Story {n} is about a dog. It ran home." for n in range(5)] + ["POISON is here. It hurts."]
+    start = threading.Barrier(len(texts))
+
+    def submit(job):
+        with batcher.preparing():
+            start.wait()
+        return batcher.submit(job, within(60))
+
+    with ThreadPoolExecutor(len(texts)) as pool:
+        futures = [pool.submit(submit, job) for job in jobs_from(texts)]
+        outcomes = [f.exception(timeout=60) or f.result() for f in futures]
+    assert [isinstance(o, ValueError) for o in outcomes] == [False] * 5 + [True]
+    assert [o.short.text for o in outcomes[:5]] == [f"Story {n} is about a dog." for n in range(5)]
+    assert failing.batches[0] > 1 and failing.batches.count(1) >= len(texts)  # the batch, then job by job
+
+
+def test_an_engine_error_reaches_the_waiting_request_at_once(engine):
+    batcher = Batcher(FailingEngine(engine, "POISON"), Metrics(), max_batch=1, max_wait_ms=0, max_queue=4)
+    started = time.monotonic()
+    with pytest.raises(ValueError, match="poisoned"):
+        batcher.submit(jobs_from(["POISON alone. Nothing else."])[0], within(60))
+    assert time.monotonic() - started < 5
+
+
+def test_a_job_that_cannot_finish_by_its_deadline_is_not_started(engine):
+    gated = GatedEngine(engine)
+    metrics = Metrics()
+    batcher = Batcher(gated, metrics, max_batch=1, max_wait_ms=0, max_queue=4)
+    batcher.batch_seconds = 5.0  # recent batches took 5 s
+    gated.gate.set()
+    with pytest.raises(TimedOut):
+        batcher.submit(jobs_from(["A story about a cat. It sat."])[0], within(2))
+    assert batches(metrics) == (0, 0)  # the engine never saw it
+    assert batcher.submit(jobs_from(["A story about a dog. It ran."])[0], within(30)).short.text
+
+
+def test_the_deadline_counts_from_arrival_and_the_504_comes_on_time(engine, huawei_text):
+    app, gated = gated_app(engine, Settings(request_timeout_s=1))
+    started = time.monotonic()
+    response = app.test_client().post("/v1/summarize", json={"text": huawei_text})
+    elapsed = time.monotonic() - started
+    gated.gate.set()
+    assert response.status_code == 504 and 1 <= elapsed < 1.5
+
+
+def test_overload_is_refused_before_the_body_is_read(engine, huawei_text):
+    """At capacity, even a malformed body gets 503 overloaded: it was never parsed."""
+    app, gated = gated_app(engine, Settings(batch_max_size=1, queue_max=0))
+    with ThreadPoolExecutor(2) as pool:
+        running = pool.submit(app.test_client().post, "/v1/summarize", json={"text": huawei_text})
+        assert gated.entered.wait(30)
+        refused = app.test_client().post("/v1/summarize", data=b"{not json", content_type="application/json")
+        gated.gate.set()
+        assert running.result().status_code == 200
+    assert refused.status_code == 503 and refused.get_json()["error"]["code"] == "overloaded"
+    metrics = app.extensions["summarizer"].metrics.registry
+    assert metrics.get_sample_value("summarizer_rejected_total", {"reason": "queue_full"}) == 1
+
+
+def test_a_queue_of_zero_holds_only_the_running_batch(engine):
+    app = create_app(Settings(batch_max_size=2, queue_max=0), engine)
+    assert app.extensions["summarizer"].admission.capacity == 2

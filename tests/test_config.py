@@ -116,3 +116,25 @@ def test_cuda_device_requires_a_gpu(bart):
         pytest.skip("a GPU is visible")
     with pytest.raises(ConfigError, match="SUMMARIZER_DEVICE"):
         build_engine(Settings(engine="abstractive", model=bart, device="cuda"))
+
+
+@pytest.mark.parametrize(
+    ("environment", "message"),
+    [
+        (
+            {"SUMMARIZER_BATCH_MAX_SIZE": "64"},
+            "GUNICORN_THREADS (64) must exceed SUMMARIZER_BATCH_MAX_SIZE + SUMMARIZER_QUEUE_MAX",
+        ),
+        ({"SUMMARIZER_QUEUE_MAX": "48"}, "must exceed"),
+        ({"SUMMARIZER_BATCH_MAX_SIZE": "0"}, "SUMMARIZER_BATCH_MAX_SIZE must be at least 1"),
+        ({"SUMMARIZER_REQUEST_TIMEOUT_S": "0"}, "SUMMARIZER_REQUEST_TIMEOUT_S must be at least 1"),
+        ({"SUMMARIZER_LOG_FORMAT": "xml"}, "SUMMARIZER_LOG_FORMAT must be one of text, json"),
+    ],
+)
+def test_settings_that_would_disable_a_protection_are_refused(environment, message):
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)").replace("+", r"\+")):
+        Settings.from_env(environment)
+
+
+def test_a_queue_of_zero_is_allowed_and_means_no_waiting_jobs():
+    assert Settings.from_env({"SUMMARIZER_QUEUE_MAX": "0"}).queue_max == 0

@@ -1,6 +1,17 @@
 """Text cleaning and sentence segmentation (service/text.py)."""
 
-from service.text import prepare, split_reference, split_sentences
+import time
+from collections import deque
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from service import text
+from service.text import count_pieces, count_words, prepare, split_reference, split_sentences
+
+SAMPLE = Path(__file__).parent / "samples" / "scraped_article_huawei.txt"
 
 
 def texts(document):
@@ -93,3 +104,196 @@ def test_reference_joins_are_split_the_same_way():
         "Third one.",
     ]
     assert split_reference("One.<q>Two.") == ["One.", "Two."]
+
+
+# -- hostile input: linear time, valid spans, never an exception ------------------------------------------
+
+# Each pattern with the way service/text.py uses it.
+PATTERNS = [
+    (text._WORD, "finditer"),
+    (text._PIECE, "finditer"),
+    (text._LINE, "finditer"),
+    (text._BLOCK, "finditer"),
+    (text._CJK_END, "finditer"),
+    (text._TERMINAL, "search"),
+    (text._DEBRIS, "fullmatch"),
+    (text._STAMP, "fullmatch"),
+    (text._LEADING_TAG, "match"),
+]
+# Runs that could be split between neighbouring quantifiers: each pattern is tried on each pumped for 1x and 10x.
+PUMPS = [
+    "A",
+    "Aa ",
+    "a",
+    " ",
+    "  ",
+    ".",
+    ". ",
+    "1",
+    "12:30 ",
+    "|",
+    "by A ",
+    "and ",
+    "published: ",
+    "(cnn) ",
+    "。",
+    '"',
+    "'",
+    "-",
+    "_",
+]
+
+
+def _seconds(function, *args) -> float:
+    """The fastest of three runs: a noisy neighbour slows runs down, never speeds them up."""
+    times = []
+    for _ in range(3):
+        started = time.perf_counter()
+        function(*args)
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def _matcher(pattern, method: str):
+    find = getattr(pattern, method)
+    return (lambda t: deque(find(t), maxlen=0)) if method == "finditer" else find  # consume, keep nothing
+
+
+@pytest.mark.parametrize("pump", PUMPS)
+def test_every_pattern_matches_in_linear_time(pump):
+    for pattern, method in PATTERNS:
+        run = _matcher(pattern, method)
+        for prefix in ("", "By ", "Published: ", "Updated ", "(CNN) ", "Monday, ", "Money | "):
+            small = prefix + pump * 5_000 + "!"
+            large = prefix + pump * 50_000 + "!"
+            base = max(_seconds(run, small), 5e-3)  # below that, timer and scheduler noise dominate
+            assert _seconds(run, large) < 40 * base, (pattern.pattern[:60], pump, prefix)
+
+
+def test_the_byline_attack_is_prepared_at_once():
+    assert _seconds(prepare, "By " + "A" * 30_000 + "!\nThe council met on Tuesday.") < 0.5
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "word " * 20_000,
+        "a,a,a,a,a " * 6_000,
+        "北京市政府周二宣布了一项新的城市交通计划。" * 1_500,
+        "x" * 1_000_000,
+        ("By Jane Doe | " * 1_000 + "\n") * 20,
+        "\n" * 500_000,
+        "  " * 500_000,
+        ". " * 500_000,
+    ],
+    ids=["words", "symbols", "chinese", "one-token", "bylines", "newlines", "spaces", "dots"],
+)
+def test_any_body_is_refused_or_prepared_well_under_a_second(body):
+    """The API counts words and symbols first (service/schema.py); what passes is prepared quickly."""
+
+    def handle(raw: str) -> None:
+        if count_words(raw) <= 20_000 and count_pieces(raw) <= 3 * 20_000:
+            prepare(raw)
+
+    assert _seconds(handle, body) < 1.0
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=2_000), st.none() | st.text(max_size=50))
+def test_prepare_never_raises_and_spans_always_point_at_the_text(raw, title):
+    document = prepare(raw, title)
+    for sentence in document.sentences:
+        assert raw[sentence.start : sentence.end] == sentence.text and sentence.text.strip()
+        assert sentence.words == count_words(sentence.text) and sentence.words >= 1
+    assert [s.start for s in document.sentences] == sorted(s.start for s in document.sentences)
+    assert all(a.end <= b.start for a, b in zip(document.sentences, document.sentences[1:]))
+
+
+NEWSY = st.lists(
+    st.sampled_from(
+        [
+            "The council met on Tuesday.",
+            "By Jane Doe",
+            "Updated 3:15 p.m.",
+            "(CNN) --",
+            "Read more: other story",
+            "Published: Sun, November 25, 2018",
+            "  ",
+            "\n",
+            "\n\n",
+            "Photo: AP",
+            "RELATED: Why it matters",
+            "Mr. Smith said the U.S. plan costs $3.5 billion.",
+            '"It works," she said.',
+            "北京宣布了新计划。",
+            "Advertisement",
+        ]
+    ),
+    max_size=60,
+).map(" ".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(NEWSY)
+def test_scraped_looking_text_keeps_valid_spans(raw):
+    document = prepare(raw)
+    for sentence in document.sentences:
+        assert raw[sentence.start : sentence.end] == sentence.text
+
+
+def test_preparation_time_grows_linearly():
+    paragraph = open(SAMPLE, encoding="utf-8").read()
+    small, large = paragraph * 5, paragraph * 50
+    prepare(small)  # warm-up
+    assert _seconds(prepare, large) < 20 * _seconds(prepare, small)
+
+
+# -- one-line exports and foreign scripts --------------------------------------------------------------------
+
+ONE_LINE_STARTS = ["Updated 3:15 p.m.", "By Jane Doe, USA TODAY", "Photo: Getty Images", "Tuesday, March 3, 2015"]
+STORY = (
+    "The council approved the new transit plan on Tuesday after months of debate.  "
+    "The plan adds three bus lines and extends the tram to the airport.  "
+    "RELATED: Why buses matter  "
+    "Opponents said the money should go to road repairs instead."
+)
+
+
+@pytest.mark.parametrize("start", ONE_LINE_STARTS)
+def test_a_one_line_export_keeps_its_article_and_loses_its_debris(start):
+    document = prepare(f"{start}  {STORY}")
+    assert texts(document) == [
+        "The council approved the new transit plan on Tuesday after months of debate.",
+        "The plan adds three bus lines and extends the tram to the airport.",
+        "Opponents said the money should go to road repairs instead.",
+    ]
+    assert start in document.dropped and "RELATED: Why buses matter" in document.dropped
+
+
+def test_debris_patterns_never_swallow_a_long_line():
+    line = "Updated 3:15 p.m. " + "The council approved the plan after a long debate on Tuesday. " * 10
+    document = prepare(line)
+    assert sum(s.words for s in document.sentences) >= 100
+
+
+def test_chinese_and_japanese_sentences_end_at_their_terminals():
+    assert texts(prepare("北京市政府周二宣布了一项新的城市交通计划。该计划将增加三条公交线路！真的吗？")) == [
+        "北京市政府周二宣布了一项新的城市交通计划。",
+        "该计划将增加三条公交线路！",
+        "真的吗？",
+    ]
+    assert texts(prepare("東京都は計画を発表した。「バスを増やす」と述べた。")) == [
+        "東京都は計画を発表した。",
+        "「バスを増やす」と述べた。",
+    ]
+
+
+def test_words_are_counted_per_character_in_scripts_without_spaces():
+    assert count_words("北京市政府宣布。") == 7 and count_words("The U.S. said — no.") == 5
+    assert count_words("東京 は 晴れ") == 5 and count_words("ภาษาไทย") == 7
+
+
+def test_the_language_is_identified():
+    assert prepare(open(SAMPLE, encoding="utf-8").read()).language == "en"
+    assert prepare("北京市政府周二宣布了一项新的城市交通计划。").language == "zh"
+    assert prepare("... !!!").language is None

@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from service.domain import Job, Sentence, Summary
+from service.domain import Job, Passage, Sentence, Source, Summary
+from service.text import word_prefix
 
 
 class ArgumentError(ValueError):
@@ -37,6 +38,15 @@ class Engine(Protocol):
     def summarize(self, jobs: Sequence[Job]) -> list[Summary]:
         """Summarize every job of the batch; the result list is in the same order."""
         ...
+
+
+def clipped(sentence: Sentence, max_words: int) -> tuple[Passage, str | None]:
+    """The sentence as a passage, cut after `max_words` words when longer (with a warning saying so)."""
+    if sentence.words <= max_words:
+        return Passage.extracted(sentence), None
+    text = word_prefix(sentence.text, max_words)
+    warning = f"a sentence of {sentence.words} words was cut to its first {max_words}"
+    return Passage(text, [Source(sentence.start, sentence.start + len(text), 1.0)], 1.0), warning
 
 
 def best_fitting(sentences: Sequence[Sentence], ranked: Sequence[int], max_words: int | None) -> int:

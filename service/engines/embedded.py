@@ -22,9 +22,10 @@ from pathlib import Path
 import torch
 
 from service.domain import Document, Job, Options, Passage, Sentence, Source, Summary
-from service.engines.base import best_fitting
+from service.engines.base import best_fitting, clipped
 from service.engines.devices import pick_device
 from service.engines.embedder import Embedder
+from service.text import normalize_space
 
 log = logging.getLogger(__name__)
 SCORER_PATH = Path(__file__).with_name("scorer.json")
@@ -38,6 +39,9 @@ FEATURES = (
     "is_quote",
 )
 MIN_BULLETS = 3
+LANGUAGES = ("en",)  # what all-MiniLM-L6-v2 was trained on
+MAX_BULLET_WORDS = 80  # a longer bullet (text without punctuation) is cut, with a warning
+NEAR_DUPLICATE = 0.95  # cosine at which two sentences say the same thing: never both in a summary
 # Word pieces embedded per sentence. Capping at 64 instead of 128 changed no summary's
 # ROUGE on 450 FRANK/SummEval/REALSumm articles and trims the longest sentences' cost.
 SENTENCE_TOKENS = 64
@@ -98,6 +102,7 @@ class EmbeddedEngine:
         return {
             "engine": self.name,
             "family": "extractive",
+            "languages": list(LANGUAGES),
             "model": "sentence-transformers/all-MiniLM-L6-v2",
             "path": str(self.embedder.path),
             "device": str(self.embedder.device),
@@ -120,10 +125,11 @@ class EmbeddedEngine:
         results = []
         for job, group, rows, job_ids in zip(jobs, groups, vectors, ids):
             embeddings, title = rows[: len(group)], rows[len(group)] if len(rows) > len(group) else None
-            summary = self.select(
-                group, embeddings, self.scorer.score(sentence_features(group, embeddings, title)), job.options
-            )
+            scores = self.scorer.score(sentence_features(group, embeddings, title)) if group else torch.empty(0)
+            summary = self.select(group, embeddings, scores, job.options)
             summary.input_tokens = sum(map(len, job_ids))
+            if job.document.language not in (None, *LANGUAGES):
+                summary.warnings.append(_foreign(job.document.language))
             results.append(summary)
         return results
 
@@ -132,33 +138,50 @@ class EmbeddedEngine:
     ) -> Summary:
         """The short summary and/or bullets for one article from its scored candidates."""
         summary = Summary()
+        if not sentences:
+            summary.warnings.append("the document has no sentences to summarize")
+            summary.bullets = [] if options.wants_bullets else None
+            return summary
+        similarity = embeddings @ embeddings.T
         if options.wants_short:
-            summary.short, warning = _short(sentences, scores, options.short_max_words)
+            summary.short, warning = _short(sentences, scores, similarity, options.short_max_words)
             summary.warnings += [warning] if warning else []
         if options.wants_bullets:
-            chosen = self._mmr(embeddings, scores, options.max_bullets)
-            summary.bullets = [Passage.extracted(sentences[i]) for i in sorted(chosen)]
+            chosen = self._mmr(similarity, scores, options.max_bullets)
+            bullets = [clipped(sentences[i], MAX_BULLET_WORDS) for i in sorted(chosen)]
+            summary.bullets = [passage for passage, _ in bullets]
+            summary.warnings += [warning for _, warning in bullets if warning]
         return summary
 
-    def _mmr(self, embeddings: torch.Tensor, scores: torch.Tensor, limit: int) -> list[int]:
-        """Greedy maximal marginal relevance; beyond MIN_BULLETS only confident sentences."""
+    def _mmr(self, similarity: torch.Tensor, scores: torch.Tensor, limit: int) -> list[int]:
+        """Greedy maximal marginal relevance; beyond MIN_BULLETS only confident sentences; no near-duplicates."""
         chosen: list[int] = []
-        similarity = embeddings @ embeddings.T
         while len(chosen) < min(limit, len(scores)):
             penalty = similarity[:, chosen].max(dim=1).values if chosen else torch.zeros_like(scores)
             gain = scores - self.scorer.redundancy * penalty
             gain[chosen] = -math.inf
+            gain[penalty >= NEAR_DUPLICATE] = -math.inf
             best = int(gain.argmax())
+            if gain[best] == -math.inf:
+                break
             if len(chosen) >= MIN_BULLETS and scores[best] < self.scorer.extra_bullet_threshold:
                 break
             chosen.append(best)
         return chosen
 
 
+def _foreign(language: str) -> str:
+    return (
+        f"the article looks like {language!r}; the embedded model was trained on English only, "
+        "so sentence choice may be poorer"
+    )
+
+
 def candidates(document: Document, limit: int) -> list[Sentence]:
-    """Complete sentences of a reasonable length; all sentences when none qualifies."""
+    """Complete sentences of a reasonable length (all sentences when none qualifies), each text once."""
     good = [s for s in document.sentences if s.complete and 5 <= s.words <= 80]
-    return (good or document.sentences)[:limit]
+    distinct = {normalize_space(s.text).casefold(): s for s in reversed(good or document.sentences)}
+    return sorted(distinct.values(), key=lambda s: s.start)[:limit]
 
 
 def sentence_features(sentences: list[Sentence], embeddings: torch.Tensor, title: torch.Tensor | None) -> torch.Tensor:
@@ -179,19 +202,25 @@ def sentence_features(sentences: list[Sentence], embeddings: torch.Tensor, title
     return torch.stack([columns[name] for name in FEATURES], dim=1)
 
 
-def _short(sentences: list[Sentence], scores: torch.Tensor, max_words: int) -> tuple[Passage, str | None]:
-    """The best sentence that fits, plus the next best when both fit together."""
+def _short(
+    sentences: list[Sentence], scores: torch.Tensor, similarity: torch.Tensor, max_words: int
+) -> tuple[Passage, str | None]:
+    """The best sentence that fits, plus the next best when both fit together and differ.
+
+    When no sentence fits, the shortest of the top three is cut after `max_words` words.
+    """
     ranked = [int(i) for i in scores.argsort(descending=True)]
     best = best_fitting(sentences, ranked, max_words)
     if sentences[best].words > max_words:
-        return Passage.extracted(
-            sentences[best]
-        ), f"no sentence fits in {max_words} words; returned the shortest top sentence"
+        passage, _ = clipped(sentences[best], max_words)
+        return passage, f"no sentence fits in {max_words} words; the best short one was cut to fit"
     picked = [best]
     budget = max_words - sentences[best].words
     if sentences[best].words < 20:
-        fitting = [i for i in ranked if sentences[i].words <= max_words]
-        partner = next((i for i in fitting[1:3] if sentences[i].words <= budget), None)
+        others = [i for i in ranked if i != best and sentences[i].words <= max_words]
+        partner = next(
+            (i for i in others[:2] if sentences[i].words <= budget and similarity[best, i] < NEAR_DUPLICATE), None
+        )
         picked += [partner] if partner is not None else []
     picked.sort()
     text = " ".join(sentences[i].text for i in picked)

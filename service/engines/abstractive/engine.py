@@ -106,8 +106,13 @@ class AbstractiveEngine:
         drafts = self._drafts(jobs, texts, vectors)
         items = [(_passages(draft), job.document) for job, draft in zip(jobs, drafts)]
         grounded = ground_many(items, self.embedder, vectors=vectors)
-        for summary, draft, passages in zip(summaries, drafts, grounded):
+        for job, summary, draft, passages in zip(jobs, summaries, drafts, grounded):
             self._fill(summary, draft, passages)
+            if job.document.language not in (None, "en"):
+                summary.warnings.append(
+                    f"the article looks like {job.document.language!r}; support scores come from an English-only "
+                    "model and are less reliable"
+                )
         return summaries
 
     # -- long articles ---------------------------------------------------------------------

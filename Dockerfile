@@ -43,6 +43,7 @@ RUN python -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))
 FROM deps AS builder
 COPY README.md ./
 COPY service ./service
+COPY client ./client
 RUN pip install --no-cache-dir --no-deps . && pip check
 
 # ---- model: optional abstractive model, downloaded at build time ----

@@ -17,10 +17,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from benchmarks.common import DEFAULT_DATA, load_articles
+from client import Client, ServiceError
 from eval.latency import latency_stats
 from service.launcher import start_server
 
@@ -31,22 +31,15 @@ def drive(url: str, articles: list[str], clients: int, total: int, style: str, t
     """Send `total` requests from `clients` threads; each thread keeps one connection."""
 
     def client(index: int) -> tuple[list[float], int]:
-        session, seconds, errors = requests.Session(), [], 0
-        for n in range(index, total, clients):
-            started = time.perf_counter()
-            try:
-                ok = (
-                    session.post(
-                        f"{url}/v1/summarize",
-                        json={"text": articles[n % len(articles)], "style": style},
-                        timeout=timeout_s,
-                    ).status_code
-                    == 200
-                )
-            except requests.RequestException:
-                ok = False
-            seconds.append(time.perf_counter() - started)
-            errors += not ok
+        seconds, errors = [], 0
+        with Client(url, timeout=timeout_s, retries=0) as service:
+            for n in range(index, total, clients):
+                started = time.perf_counter()
+                try:
+                    service.summarize(articles[n % len(articles)], style=style)
+                except ServiceError:
+                    errors += 1
+                seconds.append(time.perf_counter() - started)
         return seconds, errors
 
     started = time.perf_counter()
@@ -63,7 +56,8 @@ def drive(url: str, articles: list[str], clients: int, total: int, style: str, t
 
 def batch_totals(url: str) -> tuple[float, float]:
     """Jobs and engine calls so far, from the server's `summarizer_batch_size` histogram."""
-    text = requests.get(f"{url}/metrics", timeout=10).text
+    with Client(url) as service:
+        text = service.metrics()
     samples = {
         s.name: s.value
         for f in text_string_to_metric_families(text)

@@ -124,7 +124,7 @@ mapfile -t health_cmd < <("$ENGINE" image inspect --format '{{json .Config.Healt
 log "HEALTHCHECK passes: ${health_cmd[*]}"
 
 # ---- 5. HTTP ----
-python3 "$REPO/docker/smoke_client.py" "http://127.0.0.1:$port" "$ARTICLE" "$KEYWORD" \
+"$REPO/.venv/bin/python" "$REPO/docker/smoke_client.py" "http://127.0.0.1:$port" "$ARTICLE" "$KEYWORD" \
   || fail_with_logs "$NAME" "HTTP checks failed"
 "$ENGINE" rm -f "$NAME" >/dev/null
 

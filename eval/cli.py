@@ -7,12 +7,12 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from client import ServiceError
 from eval import compare as comparison
 from eval import report
 from eval.pipeline import RunConfig, run
 from eval.records import BUNDLED_SAMPLE, DataError, Fields
 from eval.scoring import BY_KEY, HEADLINE
-from service.launcher import ServiceError
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,7 +13,6 @@ from tqdm import tqdm
 from eval import report
 from eval.aggregate import focus_systems, paired_rows, system_summary
 from eval.bootstrap import resample
-from eval.client import service_runs
 from eval.latency import LIVE_STATS
 from eval.plots import draw_all
 from eval.records import BUNDLED_SAMPLE, DataError, Dataset, Fields, Record, load, select
@@ -21,6 +20,7 @@ from eval.rundir import write_metrics, write_predictions
 from eval.runinfo import git_commit, now, versions
 from eval.scoring import SummaryScorer
 from eval.semantic import SentenceVectors
+from eval.service import service_runs
 from eval.systems import SystemRun, check_engine_names, engine_runs, is_lead, lead_run, load_engine, stored_runs
 from service.domain import Options
 from service.engines.embedder import Embedder

@@ -12,10 +12,19 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from service import __version__
 from service.batching import Disconnected, Overloaded, TimedOut
-from service.domain import MAX_BULLETS_RANGE, MAX_TITLE_CHARS, MIN_SHORT_MAX_WORDS, Job
+from service.domain import MAX_BULLETS_RANGE, MAX_TITLE_CHARS, MIN_SHORT_MAX_WORDS, Job, Options
 from service.errors import ApiError
+from service.protocol import EngineRef, RequestModels
 from service.runtime import Runtime
-from service.schema import FIELDS, parse_body, read_body, require_sentences, summary_json
+from service.schema import (
+    Article,
+    batch_response,
+    parse_batch,
+    parse_summarize,
+    read_body,
+    require_sentences,
+    summary_response,
+)
 from service.text import prepare
 
 routes = Blueprint("api", __name__)
@@ -24,6 +33,10 @@ RETRY_AFTER = {"Retry-After": "1"}
 
 def runtime() -> Runtime:
     return current_app.extensions["summarizer"]
+
+
+def request_models() -> RequestModels:
+    return current_app.extensions["request_models"]
 
 
 @routes.before_app_request
@@ -76,6 +89,7 @@ def info():
             "short_max_words": [MIN_SHORT_MAX_WORDS, settings.short_max_words_limit],
             "default_short_max_words": settings.short_max_words,
             "default_max_bullets": settings.max_bullets,
+            "max_batch_documents": settings.batch_documents_limit,
             "request_timeout_s": settings.request_timeout_s,
         },
         batching={
@@ -85,7 +99,7 @@ def info():
         }
         if state.batcher
         else None,
-        fields=list(FIELDS),
+        fields=list(request_models().summarize.model_fields),
     )
 
 
@@ -95,26 +109,74 @@ def summarize():
     with _admitted(state):  # before the body is read: overload costs almost nothing
         body = read_body(request.environ["wsgi.input"], request.content_length, state.settings.max_body_bytes)
         with state.preparing():
-            parsed = parse_body(body, request.mimetype, request.args, state.settings)
+            parsed = parse_summarize(body, request.mimetype, request.args, request_models(), state.settings)
             g.style = parsed.options.style
-            document = prepare(parsed.text, parsed.title)
+            document = prepare(parsed.article.text, parsed.article.title)
             require_sentences(document)
         summary = _run(state, Job(document, parsed.options))
-    summary.warnings[:0] = parsed.warnings
+    return jsonify(_answer(state, parsed.article, document, summary).model_dump(mode="json", exclude_unset=True))
+
+
+@routes.post("/v1/summarize/batch")
+def summarize_batch():
+    """Each document is its own job: they batch with each other and with other traffic."""
+    state = runtime()
+    with _admitted(state):  # at least one place before the body is read
+        body = read_body(request.environ["wsgi.input"], request.content_length, state.settings.max_body_bytes)
+        parsed = parse_batch(body, request.mimetype, request_models(), state.settings)
+        g.style = parsed.options.style
+        articles = [item for _, item in parsed.items if isinstance(item, Article)]
+        with _admitted(state, max(len(articles) - 1, 0)):  # the other documents' places
+            outcomes = iter(_summarize_articles(state, articles, parsed.options))
+    results = [(id_, item if isinstance(item, ApiError) else next(outcomes)) for id_, item in parsed.items]
+    response = batch_response(results, (time.perf_counter() - g.started) * 1000)
+    return jsonify(response.model_dump(mode="json", exclude_unset=True))
+
+
+def _summarize_articles(state: Runtime, articles: list[Article], options: Options) -> list:
+    """A summary or an `ApiError` per article, in order."""
+    outcomes: list = [None] * len(articles)
+    jobs: dict[int, tuple[Job, Article]] = {}
+    with state.preparing():
+        for index, article in enumerate(articles):
+            document = prepare(article.text, article.title)
+            try:
+                require_sentences(document)
+            except ApiError as error:
+                outcomes[index] = error
+                continue
+            jobs[index] = (Job(document, options), article)
+    summaries = state.summarize_many([job for job, _ in jobs.values()], g.deadline, _client_gone())
+    for (index, (job, article)), summary in zip(jobs.items(), summaries):
+        outcomes[index] = _job_error(state, summary) or _answer(state, article, job.document, summary)
+    return outcomes
+
+
+def _answer(state: Runtime, article: Article, document, summary):
+    summary.warnings[:0] = article.warnings
     state.metrics.input_words.observe(document.words)
     state.metrics.input_sentences.observe(len(document.sentences))
     state.metrics.input_tokens.observe(summary.input_tokens)
-    engine = {"name": state.engine.name, "model": state.info.get("model"), "version": __version__}
+    engine = EngineRef(name=state.engine.name, model=state.info.get("model"), version=__version__)
     latency_ms = (time.perf_counter() - g.started) * 1000
-    return jsonify(summary_json(summary, document, parsed.words, engine, latency_ms))
+    return summary_response(summary, document, article.words, engine, latency_ms)
+
+
+def _job_error(state: Runtime, outcome) -> ApiError | None:
+    if isinstance(outcome, TimedOut):
+        state.metrics.rejected.labels("timeout").inc()
+        return ApiError(504, "timeout", f"No summary within {state.settings.request_timeout_s} s.")
+    if isinstance(outcome, Exception):
+        return ApiError(500, "internal_error", "The engine failed on this document; see the server log.")
+    return None
 
 
 @contextmanager
-def _admitted(state: Runtime) -> Iterator[None]:
+def _admitted(state: Runtime, jobs: int = 1) -> Iterator[None]:
     if state.draining:
         raise ApiError(503, "shutting_down", "The server is shutting down; retry elsewhere.", RETRY_AFTER)
     try:
-        with state.admission.admit():
+        with state.admission.admit(jobs):
             yield
     except Overloaded:
         state.metrics.rejected.labels("queue_full").inc()

@@ -112,14 +112,20 @@ class Batcher:
 
     def submit(self, job: Job, deadline: float, disconnected: Callable[[], bool] = lambda: False) -> Summary:
         """Queue a job and wait for its summary (raises Overloaded, TimedOut or Disconnected)."""
+        return self.wait(self.enqueue(job, deadline), disconnected)
+
+    def enqueue(self, job: Job, deadline: float) -> _Pending:
+        """Queue a job without waiting (several jobs of one request batch together); raises Overloaded."""
         pending = _Pending(job, deadline, Future())
         try:
             self._queue.put_nowait(pending)
         except queue.Full:
             raise Overloaded from None
-        return self._wait(pending.future, deadline, disconnected)
+        return pending
 
-    def _wait(self, future: Future, deadline: float, disconnected: Callable[[], bool]) -> Summary:
+    def wait(self, pending: _Pending, disconnected: Callable[[], bool] = lambda: False) -> Summary:
+        """The summary of a queued job (raises TimedOut, Disconnected, or the engine's error for this job)."""
+        future, deadline = pending.future, pending.deadline
         while True:
             try:
                 return future.result(timeout=min(POLL_SECONDS, max(deadline - time.monotonic(), 0)))
@@ -178,5 +184,8 @@ class Batcher:
         elapsed = time.monotonic() - started
         weight = BATCH_TIME_SMOOTHING if self.batch_seconds else 1.0
         self.batch_seconds += weight * (elapsed - self.batch_seconds)
+        finished = time.monotonic()
         for pending, summary in zip(batch, summaries):
+            if finished > pending.deadline:
+                self.metrics.late.inc()
             pending.future.set_result(summary)

@@ -64,6 +64,8 @@ class Settings:
     cors_origins: str = ""  # comma-separated origins allowed to call the API from a browser; empty: no CORS headers
     log_format: str = "text"  # or "json": one JSON object per line, request id included
     # Requests.
+    read_timeout_s: int = 10  # a request must arrive whole within this long of its first byte (else 408)
+    max_batch_documents: int = 32  # documents per /v1/summarize/batch call (never more than `jobs_held`)
     max_body_bytes: int = 1_000_000
     max_input_words: int = 20_000
     max_bullets: int = Options.max_bullets
@@ -74,6 +76,16 @@ class Settings:
     batch_max_wait_ms: int = 5
     queue_max: int = 16
     request_timeout_s: int = 30
+
+    @property
+    def jobs_held(self) -> int:
+        """Jobs a worker holds at once: a full batch running and the queue; past it, requests get 503."""
+        return self.batch_max_size + self.queue_max
+
+    @property
+    def batch_documents_limit(self) -> int:
+        """Documents per batch call: `max_batch_documents`, and no more than a worker can hold."""
+        return min(self.max_batch_documents, self.jobs_held)
 
     @property
     def intra_op_threads(self) -> int:
@@ -90,23 +102,27 @@ class Settings:
             raw = environ.get(env_name(f.name))
             if raw is not None and raw.strip():
                 values[f.name] = _parse(f.name, raw.strip(), hints[f.name])
-        values.setdefault("engine", "abstractive" if values.get("model") else "embedded")
-        if values["engine"] not in ENGINES:
-            raise ConfigError(f"{env_name('engine')} must be one of {', '.join(ENGINES)}, got {values['engine']!r}")
         settings = cls(**values)
         settings.check()
         return settings
 
+    def __post_init__(self) -> None:
+        if not self.engine:  # frozen: the default depends on `model`
+            object.__setattr__(self, "engine", "abstractive" if self.model else "embedded")
+
     def check(self) -> None:
-        """Refuse combinations that would silently disable a protection."""
-        for name in ("web_concurrency", "gunicorn_threads", "batch_max_size", "request_timeout_s", "max_body_bytes"):
+        """Refuse unknown values and combinations that would silently disable a protection."""
+        if self.engine not in ENGINES:
+            raise ConfigError(f"{env_name('engine')} must be one of {', '.join(ENGINES)}, got {self.engine!r}")
+        positive = ("web_concurrency", "gunicorn_threads", "batch_max_size", "request_timeout_s", "max_body_bytes")
+        for name in (*positive, "read_timeout_s", "max_batch_documents"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{env_name(name)} must be at least 1, got {getattr(self, name)}")
         if self.log_format not in LOG_FORMATS:
             raise ConfigError(
                 f"{env_name('log_format')} must be one of {', '.join(LOG_FORMATS)}, got {self.log_format!r}"
             )
-        held = self.batch_max_size + self.queue_max
+        held = self.jobs_held
         if self.gunicorn_threads <= held:
             raise ConfigError(
                 f"{env_name('gunicorn_threads')} ({self.gunicorn_threads}) must exceed {env_name('batch_max_size')} + "

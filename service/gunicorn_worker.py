@@ -5,7 +5,7 @@
   thread only once its headers and the body they announce have arrived: until then
   each batch of bytes is read without blocking and the connection goes back to the
   poller. Slow clients hold a socket, never a request thread; a request not complete
-  within `READ_TIMEOUT_S` of its first byte gets `408`, and a client silent for
+  within `SUMMARIZER_READ_TIMEOUT_S` of its first byte gets `408`, and a client silent for
   gunicorn's `keepalive` seconds is closed.
 - **JSON errors.** Requests gunicorn itself refuses (bad request line, 414, 431,
   obsolete line folding, bad Content-Length, ...) get the API's JSON error body.
@@ -46,7 +46,6 @@ from gunicorn.workers import gthread
 from service import runtime
 from service.config import Settings
 
-READ_TIMEOUT_S = 10.0
 DRAIN_MIN_S = 1.0  # /readyz says 503 at least this long before the worker exits
 HEADER_ALLOWANCE = 65_536  # buffered beyond the body limit before the parser is left to refuse the request
 _END_OF_HEADERS = re.compile(rb"\r?\n\r?\n")
@@ -78,7 +77,9 @@ class BufferingWorker(gthread.ThreadWorker):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.buffer_limit = Settings.from_env().max_body_bytes + HEADER_ALLOWANCE
+        settings = Settings.from_env()
+        self.buffer_limit = settings.max_body_bytes + HEADER_ALLOWANCE
+        self.read_timeout = settings.read_timeout_s
         self.busy = 0  # requests being handled by threads
         self._busy_lock = threading.Lock()
         self.draining = False
@@ -129,7 +130,7 @@ class BufferingWorker(gthread.ThreadWorker):
             conn.started_at = None
             return True if data else False
         conn.started_at = getattr(conn, "started_at", None) or time.monotonic()
-        if time.monotonic() - conn.started_at > READ_TIMEOUT_S:
+        if time.monotonic() - conn.started_at > self.read_timeout:
             _send_json(conn.sock, 408, "Request Timeout", "request_timeout", "The request did not arrive in time.")
             return False
         return gthread._DEFER

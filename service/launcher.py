@@ -5,46 +5,19 @@ Used by the tests, the benchmarks and the docs checks: the real gunicorn server,
 
 from __future__ import annotations
 
-import http.client
 import os
 import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from client import Client, ServiceError
+
 REPO = Path(__file__).resolve().parents[1]
 GUNICORN = [sys.executable, "-m", "gunicorn", "--config", "python:service.gunicorn_conf", "service.wsgi:app"]
-
-
-class ServiceError(RuntimeError):
-    """The service could not be reached, was not ready, or answered a request with an error."""
-
-
-def wait_ready(url: str, timeout: float = 60.0, alive: Callable[[], bool] | None = None, interval: float = 0.5) -> None:
-    """Poll `GET /readyz` every `interval` s until it answers 200, or raise `ServiceError`.
-
-    `alive`, when given, is asked before each poll; once it returns False there is no point waiting.
-    """
-    deadline = time.monotonic() + timeout
-    last = "no answer"
-    while time.monotonic() < deadline:
-        if alive is not None and not alive():
-            raise ServiceError(f"{url} stopped before it was ready ({last})")
-        try:
-            with urllib.request.urlopen(f"{url}/readyz", timeout=5) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, OSError, http.client.HTTPException) as err:
-            last = str(err)
-        time.sleep(interval)
-    raise ServiceError(f"{url} was not ready within {timeout:.0f} s ({last})")
 
 
 def free_port() -> int:
@@ -78,7 +51,8 @@ class Server:
     def wait_ready(self, deadline_s: float = 300) -> None:
         """Poll `/readyz` until it answers 200; raise with the server's output if it exits or times out."""
         try:
-            wait_ready(self.url, deadline_s, alive=lambda: self.process.poll() is None, interval=0.3)
+            with Client(self.url, timeout=5) as service:
+                service.wait_ready(deadline_s, interval=0.3, alive=lambda: self.process.poll() is None)
         except ServiceError:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited with {self.process.returncode}: {self.output()[-4000:]}") from None

@@ -26,6 +26,9 @@ class Metrics:
         )
         self.batch_size = Histogram("summarizer_batch_size", "Jobs per engine call", buckets=BATCH_BUCKETS, registry=r)
         self.queue_depth = Gauge("summarizer_queue_depth", "Jobs waiting for the batcher", registry=r)
+        self.late = Counter(
+            "summarizer_late_jobs", "Jobs the engine finished after their deadline (their client had a 504)", registry=r
+        )
         self.rejected = Counter(
             "summarizer_rejected", "Requests refused or abandoned, by reason", ["reason"], registry=r
         )

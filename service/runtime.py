@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from service.batching import Admission, Batcher, TimedOut
+from service.batching import Admission, Batcher, Disconnected, TimedOut
 from service.config import Settings, build_engine
 from service.domain import Job, Options, Summary
 from service.engines import Engine
@@ -45,7 +45,7 @@ class Runtime:
     )
 
     def __post_init__(self) -> None:
-        self.admission = Admission(self.settings.batch_max_size + self.settings.queue_max)
+        self.admission = Admission(self.settings.jobs_held)
 
     @classmethod
     def start(cls, settings: Settings, engine: Engine | None = None) -> Runtime:
@@ -57,9 +57,9 @@ class Runtime:
         state.metrics.model_load.set(state.load_seconds)
         state.info = state.engine.info()
         if settings.batch_max_size > 1:
-            capacity = settings.batch_max_size + settings.queue_max  # `admission` refuses beyond it first
+            # The queue takes every job the worker holds: `admission` refuses past `jobs_held` first.
             state.batcher = Batcher(
-                state.engine, state.metrics, settings.batch_max_size, settings.batch_max_wait_ms, capacity
+                state.engine, state.metrics, settings.batch_max_size, settings.batch_max_wait_ms, settings.jobs_held
             )
         return state
 
@@ -84,12 +84,35 @@ class Runtime:
         """Summarize one job by `deadline` (time.monotonic()): batched, or one at a time when batching is off."""
         if self.batcher is not None:
             return self.batcher.submit(job, deadline, disconnected)
+        return self._one_at_a_time(job, deadline)
+
+    def summarize_many(
+        self, jobs: list[Job], deadline: float, disconnected: Callable[[], bool] = lambda: False
+    ) -> list[Summary | Exception]:
+        """Each job's summary, or the reason it has none (TimedOut, an engine error); all queued at once."""
+        if self.batcher is None:
+            return [_outcome(self._one_at_a_time, job, deadline) for job in jobs]
+        with self.batcher.preparing():  # the batcher waits for the whole set before it runs a batch
+            queued = [self.batcher.enqueue(job, deadline) for job in jobs]
+        return [_outcome(self.batcher.wait, pending, disconnected) for pending in queued]
+
+    def _one_at_a_time(self, job: Job, deadline: float) -> Summary:
         if not self._unbatched.acquire(timeout=max(deadline - time.monotonic(), 0)):
             raise TimedOut
         try:
             return self.engine.summarize([job])[0]
         finally:
             self._unbatched.release()
+
+
+def _outcome(run: Callable, *args) -> Summary | Exception:
+    """`run(*args)`, or the exception it raised; a client that hung up still ends the whole request."""
+    try:
+        return run(*args)
+    except Disconnected:
+        raise
+    except Exception as error:  # the engine's error for this job, or TimedOut
+        return error
 
 
 def begin_draining() -> None:

@@ -1,4 +1,10 @@
-"""Validation of `/v1/summarize` requests and the shape of its responses."""
+"""Reading and validating requests with the models of `service.protocol`, and shaping the answers.
+
+Every refusal is an `ApiError` with a stable code. Besides what the models check, the
+article must hold a word (`empty_text`), stay within the word and symbol limits
+(`text_too_long`), and unpaired surrogates (invalid `\\ud800`-style JSON escapes) are
+replaced with U+FFFD, with a warning; offsets do not move.
+"""
 
 from __future__ import annotations
 
@@ -9,34 +15,53 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from gunicorn.http.errors import ParseException
+from pydantic import BaseModel, ValidationError
 
 from service.config import Settings
-from service.domain import (
-    MAX_BULLETS_RANGE,
-    MAX_TITLE_CHARS,
-    MIN_SHORT_MAX_WORDS,
-    STYLES,
-    Document,
-    Options,
-    Passage,
-    Summary,
-)
+from service.domain import STYLES, Document, Options, Passage, Summary
 from service.errors import ApiError
+from service.protocol import (
+    BatchItem,
+    BatchResponse,
+    BatchStats,
+    EngineRef,
+    ErrorBody,
+    Grounding,
+    GroundingSet,
+    RequestModels,
+    SourceSpan,
+    Stats,
+    SummarizeResponse,
+)
 from service.text import count_pieces, count_words
 
-FIELDS = ("text", "title", "style", "max_bullets", "short_max_words")
 PIECES_PER_WORD = 3  # words plus punctuation marks; bounds the segmenter's work (about 9 µs per piece)
 READ_CHUNK = 65_536
+MEDIA_TYPES = ("application/json", "text/plain")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_INTEGER_OPTIONS = ("max_bullets", "short_max_words")
+
+
+@dataclass(frozen=True)
+class Article:
+    """One validated article of a request."""
+
+    text: str
+    words: int
+    title: str | None
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class SummarizeRequest:
-    text: str
-    words: int
-    title: str | None
+    article: Article
     options: Options
-    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class BatchRequest:
+    items: list[tuple[str | None, Article | ApiError]]  # (id, article) in input order; a bad document: its error
+    options: Options
 
 
 def read_body(stream: IO[bytes], content_length: int | None, limit: int) -> bytes:
@@ -63,28 +88,61 @@ def read_body(stream: IO[bytes], content_length: int | None, limit: int) -> byte
     return b"".join(chunks)
 
 
-def _too_large(limit: int) -> ApiError:
-    return ApiError(413, "payload_too_large", f"The body is larger than {limit} bytes.")
+def parse_summarize(
+    body: bytes, media_type: str, query: Mapping[str, str], models: RequestModels, settings: Settings
+) -> SummarizeRequest:
+    """A JSON body, or a text/plain body, with options in the query string, as a validated request."""
+    _require_media_type(media_type, MEDIA_TYPES)
+    options = _query_fields(query)  # with a JSON body too, where the body's fields take precedence
+    if options:
+        _validate(models.options, options)  # a bad query option is refused even when the body overrides it
+    if media_type == "text/plain":
+        return validate_summarize({"text": _decoded(body), **options}, models, settings)
+    return validate_summarize({**options, **_json_object(body)}, models, settings)
 
 
-def parse_body(body: bytes, media_type: str, query: Mapping[str, str], settings: Settings) -> SummarizeRequest:
-    """The raw body (JSON or text/plain; `media_type` without parameters) as a validated request, or `ApiError`."""
-    if media_type not in ("application/json", "text/plain"):
-        raise ApiError(415, "unsupported_media_type", "Send JSON (Content-Type: application/json) or text/plain.")
+def validate_summarize(fields: dict[str, Any], models: RequestModels, settings: Settings) -> SummarizeRequest:
+    """The fields of one summary request (decoded JSON, or the CLI's arguments) as a validated request."""
+    fields, warnings = _repaired({"text": None, **fields})  # a missing text is `missing_text`, whatever else is wrong
+    validated = _validate(models.summarize, fields)
+    return SummarizeRequest(_article(validated, settings, warnings), _options(validated))
+
+
+def parse_batch(body: bytes, media_type: str, models: RequestModels, settings: Settings) -> BatchRequest:
+    """A JSON batch. A request outside the schema fails whole (400); a document that cannot be summarized
+    (empty, too long) becomes its own error, and the others are summarized."""
+    _require_media_type(media_type, ("application/json",))
+    fields = _json_object(body)
+    documents = fields.get("documents")
+    repaired = (
+        [_repaired(d) if isinstance(d, dict) else (d, ()) for d in documents] if isinstance(documents, list) else []
+    )
+    validated = _validate(models.batch, {**fields, "documents": [d for d, _ in repaired] or documents})
+    items: list[tuple[str | None, Article | ApiError]] = []
+    for document, (_, warnings) in zip(validated.documents, repaired):
+        try:
+            items.append((document.id, _article(document, settings, warnings)))
+        except ApiError as error:
+            items.append((document.id, error))
+    return BatchRequest(items, _options(validated))
+
+
+def _decoded(body: bytes) -> str:
     try:
-        decoded = body.decode("utf-8")
+        return body.decode("utf-8")
     except UnicodeDecodeError as error:
         raise ApiError(400, "invalid_encoding", f"The body is not valid UTF-8 (byte {error.start}).") from None
-    if media_type == "text/plain":
-        fields: dict[str, Any] = {"text": decoded, **_query_fields(query)}
-    else:
-        fields = _json_object(decoded)
-    return _validate(fields, settings)
 
 
-def _json_object(decoded: str) -> dict[str, Any]:
+def _require_media_type(media_type: str, allowed: tuple[str, ...]) -> None:
+    if media_type not in allowed:
+        got = media_type or "no Content-Type"
+        raise ApiError(415, "unsupported_media_type", f"Send {' or '.join(allowed)} (Content-Type); got {got}.")
+
+
+def _json_object(body: bytes) -> dict[str, Any]:
     try:
-        fields = json.loads(decoded)
+        fields = json.loads(_decoded(body))
     except json.JSONDecodeError as error:
         raise ApiError(
             400, "invalid_json", f"Malformed JSON: {error.msg} (line {error.lineno}, column {error.colno})."
@@ -100,47 +158,47 @@ def _json_object(decoded: str) -> dict[str, Any]:
 
 def _query_fields(query: Mapping[str, str]) -> dict[str, Any]:
     """Options of a text/plain request come from the query string; numbers are parsed."""
-    fields: dict[str, Any] = {}
-    for name, value in query.items():
-        if name == "text":
-            raise ApiError(400, "unknown_field", "With text/plain the article is the body, not a `text` parameter.")
-        fields[name] = _int_param(name, value) if name in ("max_bullets", "short_max_words") else value
-    return fields
+    if "text" in query:
+        raise ApiError(400, "unknown_field", "With text/plain the article is the body, not a `text` parameter.")
+    return {name: _integer(name, value) if name in _INTEGER_OPTIONS else value for name, value in query.items()}
 
 
-def _int_param(name: str, value: str) -> int:
+def _integer(name: str, value: str) -> int | str:
+    return int(value) if re.fullmatch(r"[+-]?\d{1,9}", value) else value  # anything else: the model says why
+
+
+def _validate(model: type[BaseModel], fields: dict[str, Any]) -> BaseModel:
     try:
-        return int(value)
-    except ValueError:
-        raise ApiError(400, "invalid_field", f"`{name}` must be an integer, got {value!r}.") from None
+        return model.model_validate(fields)
+    except ValidationError as error:
+        raise _api_error(error.errors()[0], model) from None
 
 
-def _validate(fields: dict[str, Any], settings: Settings) -> SummarizeRequest:
-    unknown = sorted(set(fields) - set(FIELDS))
-    if unknown:
-        raise ApiError(400, "unknown_field", f"Unknown field(s): {', '.join(unknown)}. Allowed: {', '.join(FIELDS)}.")
-    text, words = _text(fields, settings)
-    title = _optional_str(fields, "title")
-    if title is not None and len(title) > MAX_TITLE_CHARS:
-        raise ApiError(413, "title_too_long", f"`title` has {len(title)} characters; the limit is {MAX_TITLE_CHARS}.")
-    (text, title), warnings = _repair_surrogates(text, title)
-    style = fields.get("style", "both")
-    if style not in STYLES:
-        raise ApiError(400, "invalid_style", f"`style` must be one of {', '.join(STYLES)}, got {style!r}.")
-    max_bullets = _bounded_int(fields, "max_bullets", settings.max_bullets, *MAX_BULLETS_RANGE)
-    short_words = _bounded_int(
-        fields, "short_max_words", settings.short_max_words, MIN_SHORT_MAX_WORDS, settings.short_max_words_limit
-    )
-    options = Options(style=style, max_bullets=max_bullets, short_max_words=short_words)
-    return SummarizeRequest(text, words, title, options, warnings)
+def _api_error(problem: dict[str, Any], model: type[BaseModel]) -> ApiError:
+    """A pydantic error as the API's stable code (the first problem is reported)."""
+    kind, location = problem["type"], problem["loc"]
+    field = ".".join(str(part) for part in location)
+    name = location[-1] if location else ""
+    if kind == "extra_forbidden":
+        allowed = ", ".join(model.model_fields)
+        return ApiError(400, "unknown_field", f"Unknown field `{field}`. Allowed: {allowed}.")
+    if name == "text" and len(location) == 1 and (kind == "missing" or problem.get("input", "") is None):
+        return ApiError(400, "missing_text", "The request has no `text` to summarize.")
+    if name == "text" and kind == "string_too_short":
+        return ApiError(400, "empty_text", "`text` is empty or only whitespace.")
+    if name == "title" and kind == "string_too_long":
+        return ApiError(400, "title_too_long", f"`title` is longer than {problem['ctx']['max_length']} characters.")
+    if name == "style" and kind == "literal_error":
+        return ApiError(400, "invalid_style", f"`style` must be one of {', '.join(STYLES)}, got {problem['input']!r}.")
+    if kind in ("greater_than_equal", "less_than_equal", "too_short", "too_long", "string_too_long"):
+        return ApiError(400, "out_of_range", f"`{field}`: {problem['msg']}.")
+    if kind == "missing":
+        return ApiError(400, "invalid_field", f"`{field}` is required.")
+    return ApiError(400, "invalid_field", f"`{field}`: {problem['msg']} (got {type(problem['input']).__name__}).")
 
 
-def _text(fields: dict[str, Any], settings: Settings) -> tuple[str, int]:
-    if "text" not in fields or fields["text"] is None:
-        raise ApiError(400, "missing_text", "The request has no `text` to summarize.")
-    text = fields["text"]
-    if not isinstance(text, str):
-        raise ApiError(400, "invalid_field", f"`text` must be a string, got {type(text).__name__}.")
+def _article(validated: BaseModel, settings: Settings, warnings: tuple[str, ...]) -> Article:
+    text, title = validated.text, validated.title
     if not text.strip():
         raise ApiError(400, "empty_text", "`text` is empty or only whitespace.")
     words = count_words(text)
@@ -149,35 +207,26 @@ def _text(fields: dict[str, Any], settings: Settings) -> tuple[str, int]:
     pieces, most = count_pieces(text), PIECES_PER_WORD * settings.max_input_words
     if pieces > most:
         raise ApiError(413, "text_too_long", f"`text` has {pieces} words and symbols; the limit is {most}.")
-    return text, words
+    return Article(text, words, title or None, warnings)
 
 
-def _repair_surrogates(*texts: str | None) -> tuple[list[str | None], tuple[str, ...]]:
-    """Unpaired surrogates (invalid `\\ud800`-style JSON escapes) become U+FFFD; offsets do not move."""
-    repaired, count = [], 0
-    for text in texts:
-        if text is not None:
-            text, found = _SURROGATE.subn("\ufffd", text)
+def _options(validated: BaseModel) -> Options:
+    return Options(style=validated.style, max_bullets=validated.max_bullets, short_max_words=validated.short_max_words)
+
+
+def _repaired(fields: dict[str, Any]) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """Unpaired surrogates in string fields become U+FFFD (one code point for one: offsets do not move)."""
+    repaired, count = {}, 0
+    for name, value in fields.items():
+        if isinstance(value, str):
+            value, found = _SURROGATE.subn("\ufffd", value)
             count += found
-        repaired.append(text)
-    warning = f"{count} unpaired surrogate code point(s) were replaced with U+FFFD" if count else None
-    return repaired, (warning,) if warning else ()
+        repaired[name] = value
+    return repaired, (f"{count} unpaired surrogate code point(s) were replaced with U+FFFD",) if count else ()
 
 
-def _optional_str(fields: dict[str, Any], name: str) -> str | None:
-    value = fields.get(name)
-    if value is not None and not isinstance(value, str):
-        raise ApiError(400, "invalid_field", f"`{name}` must be a string, got {type(value).__name__}.")
-    return value or None
-
-
-def _bounded_int(fields: dict[str, Any], name: str, default: int, low: int, high: int) -> int:
-    value = fields.get(name, default)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ApiError(400, "invalid_field", f"`{name}` must be an integer, got {type(value).__name__}.")
-    if not low <= value <= high:
-        raise ApiError(400, "out_of_range", f"`{name}` must be between {low} and {high}, got {value}.")
-    return value
+def _too_large(limit: int) -> ApiError:
+    return ApiError(413, "payload_too_large", f"The body is larger than {limit} bytes.")
 
 
 def require_sentences(document: Document) -> None:
@@ -185,36 +234,47 @@ def require_sentences(document: Document) -> None:
         raise ApiError(422, "no_sentences", "No sentences were found in `text` after removing page debris.")
 
 
-def summary_json(
-    summary: Summary, document: Document, input_words: int, engine: dict, latency_ms: float
-) -> dict[str, Any]:
-    """The response body: plain strings for the summaries, grounding alongside."""
-    body: dict[str, Any] = {}
+def summary_response(
+    summary: Summary, document: Document, input_words: int, engine: EngineRef, latency_ms: float
+) -> SummarizeResponse:
+    """The answer: plain strings for the summaries, grounding alongside."""
+    fields: dict[str, Any] = {}
     grounding: dict[str, Any] = {}
     if summary.short is not None:
-        body["short"] = summary.short.text
+        fields["short"] = summary.short.text
         grounding["short"] = _grounding(summary.short)
     if summary.bullets is not None:
-        body["bullets"] = [bullet.text for bullet in summary.bullets]
+        fields["bullets"] = [bullet.text for bullet in summary.bullets]
         grounding["bullets"] = [_grounding(bullet) for bullet in summary.bullets]
-    body["grounding"] = grounding
-    body["warnings"] = summary.warnings
-    body["engine"] = engine
-    body["stats"] = {
-        "input_words": input_words,
-        "content_words": document.words,
-        "sentences": len(document.sentences),
-        "language": document.language,
-        "removed": document.dropped,
-        "chunks": summary.chunks,
-        "input_tokens": summary.input_tokens,
-        "latency_ms": round(latency_ms, 2),
-    }
-    return body
+    stats = Stats(
+        input_words=input_words,
+        content_words=document.words,
+        sentences=len(document.sentences),
+        language=document.language,
+        removed=document.dropped,
+        chunks=summary.chunks,
+        input_tokens=summary.input_tokens,
+        latency_ms=round(latency_ms, 2),
+    )
+    return SummarizeResponse(
+        **fields, grounding=GroundingSet(**grounding), warnings=summary.warnings, engine=engine, stats=stats
+    )
 
 
-def _grounding(passage: Passage) -> dict[str, Any]:
-    return {
-        "support": passage.support,
-        "sources": [{"start": s.start, "end": s.end, "score": s.score} for s in passage.sources],
-    }
+def batch_response(results: list[tuple[str | None, SummarizeResponse | ApiError]], latency_ms: float) -> BatchResponse:
+    items = [
+        BatchItem(id=id_, summary=None, error=ErrorBody(code=outcome.code, message=outcome.message))
+        if isinstance(outcome, ApiError)
+        else BatchItem(id=id_, summary=outcome, error=None)
+        for id_, outcome in results
+    ]
+    failed = sum(item.error is not None for item in items)
+    stats = BatchStats(
+        documents=len(items), summarized=len(items) - failed, failed=failed, latency_ms=round(latency_ms, 2)
+    )
+    return BatchResponse(results=items, stats=stats)
+
+
+def _grounding(passage: Passage) -> Grounding:
+    sources = [SourceSpan(start=s.start, end=s.end, score=s.score) for s in passage.sources]
+    return Grounding(support=passage.support, sources=sources)

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from service.app import create_app
+from service.config import Settings
 from service.text import count_words
 
 ARTICLE = (
@@ -233,5 +234,64 @@ def test_text_without_punctuation_still_respects_the_short_word_limit(client):
 def test_a_chinese_article_is_summarized_with_its_language_and_a_warning(client):
     text = "北京市政府周二宣布了一项新的城市交通计划。该计划将增加三条公交线路。市长表示项目将在明年完工。"
     body = post(client, text=text).get_json()
-    assert body["stats"]["language"] == "zh" and body["stats"]["sentences"] == 3 and body["stats"]["input_words"] == count_words(text) == 44
+    assert (
+        body["stats"]["language"] == "zh"
+        and body["stats"]["sentences"] == 3
+        and body["stats"]["input_words"] == count_words(text) == 44
+    )
     assert body["short"] in text and any("English only" in warning for warning in body["warnings"])
+
+
+# -- POST /v1/summarize/batch -------------------------------------------------------------------------
+
+OTHER = "Heavy rain flooded dozens of homes in the valley overnight. Rescue teams evacuated more than 200 residents."
+
+
+def test_a_batch_keeps_input_order_and_reports_bad_documents_alone(client):
+    documents = [
+        {"id": "transit", "text": ARTICLE},
+        {"id": "blank", "text": "   "},
+        {"text": OTHER, "title": "Floods"},
+        {"id": "debris", "text": "... !!!"},
+    ]
+    body = client.post("/v1/summarize/batch", json={"documents": documents, "style": "short"}).get_json()
+    assert [r["id"] for r in body["results"]] == ["transit", "blank", None, "debris"]
+    assert [r["error"]["code"] if r["error"] else None for r in body["results"]] == [
+        None,
+        "empty_text",
+        None,
+        "no_sentences",
+    ]
+    assert body["results"][0]["summary"]["short"] == post(client, text=ARTICLE, style="short").get_json()["short"]
+    assert (
+        body["results"][2]["summary"]["short"].startswith("Heavy rain")
+        and "bullets" not in body["results"][2]["summary"]
+    )
+    assert body["stats"] == {**body["stats"], "documents": 4, "summarized": 2, "failed": 2}
+
+
+@pytest.mark.parametrize(
+    ("payload", "status", "code"),
+    [
+        ({"documents": []}, 400, "out_of_range"),
+        ({"documents": [{"text": ARTICLE}] * 33}, 400, "out_of_range"),
+        ({"documents": "text"}, 400, "invalid_field"),
+        ({}, 400, "invalid_field"),
+        ({"documents": [{"text": ARTICLE, "lang": "en"}]}, 400, "unknown_field"),
+        ({"documents": [{"text": ARTICLE}], "style": "long"}, 400, "invalid_style"),
+        ({"documents": [{"text": ARTICLE, "id": "x" * 201}]}, 400, "out_of_range"),
+    ],
+)
+def test_a_batch_outside_the_schema_fails_whole(client, payload, status, code):
+    response = client.post("/v1/summarize/batch", json=payload)
+    assert response.status_code == status and error_code(response) == code
+
+
+def test_the_documents_of_a_call_share_engine_calls(engine):
+    app = create_app(Settings(), engine)
+    texts = [ARTICLE, OTHER, ARTICLE.replace("Tuesday", "Monday"), OTHER.replace("valley", "city")]
+    registry = app.extensions["summarizer"].metrics.registry
+    response = app.test_client().post("/v1/summarize/batch", json={"documents": [{"text": t} for t in texts]})
+    assert response.status_code == 200 and response.get_json()["stats"]["summarized"] == 4
+    assert registry.get_sample_value("summarizer_batch_size_count") == 1
+    assert registry.get_sample_value("summarizer_batch_size_sum") == 4

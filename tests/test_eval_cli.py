@@ -11,11 +11,11 @@ import matplotlib.pyplot as plt
 import pytest
 from rouge_score import rouge_scorer
 
+from client import ServiceError
 from eval.cli import main
-from eval.client import service_runs
 from eval.records import BUNDLED_SAMPLE, Record
+from eval.service import service_runs
 from service.domain import Options
-from service.launcher import ServiceError
 from service.text import split_reference
 
 COMMON = ["--limit", "3", "--resamples", "200"]

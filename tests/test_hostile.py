@@ -109,7 +109,7 @@ CATALOGUE = {
     # the API's own refusals
     "words over the limit": (post(b"word " * 20_001, b"text/plain"), 413, "text_too_long"),
     "symbols over the limit": (post(b"a,a,a,a,a,a,a,a,a,a " * 6_100, b"text/plain"), 413, "text_too_long"),
-    "title over the limit": (post(json.dumps({"text": ARTICLE, "title": "t" * 1001}).encode()), 413, "title_too_long"),
+    "title over the limit": (post(json.dumps({"text": ARTICLE, "title": "t" * 1001}).encode()), 400, "title_too_long"),
     "binary junk": (post(bytes(range(256)) * 40, b"text/plain"), 400, "invalid_encoding"),
     "only punctuation": (post(b"!?!? ... --- " * 5000, b"text/plain"), 422, "no_sentences"),
     "unknown media type": (post(ARTICLE.encode(), b"application/xml"), 415, "unsupported_media_type"),

@@ -299,3 +299,13 @@ def test_low_support_sentences_are_marked(browser, flagging_server):
     assert warnings.is_displayed() and warnings.text.splitlines() == expected["warnings"]
     assert "abstractive" in browser.find_element(By.ID, "meta").text
     save_screenshot(browser, "web_page_low_support.png")
+
+
+def test_the_api_docs_page_renders_offline(browser, live_server):
+    """Swagger UI from the package, on the server's own document: every operation listed, no console error."""
+    browser.get(f"{live_server}/docs")
+    WebDriverWait(browser, 20).until(lambda driver: len(driver.find_elements(By.CSS_SELECTOR, ".opblock")) >= 6)
+    paths = {e.text for e in browser.find_elements(By.CSS_SELECTOR, ".opblock-summary-path")}
+    assert {"/v1/summarize", "/v1/summarize/batch", "/v1/info", "/healthz", "/readyz", "/metrics"} <= paths
+    assert console_errors(browser) == []
+    save_screenshot(browser, "api_docs.png")

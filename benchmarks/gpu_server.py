@@ -51,7 +51,7 @@ def main() -> None:
             "SUMMARIZER_BATCH_MAX_WAIT_MS": "20",
             "SUMMARIZER_QUEUE_MAX": str(args.clients),
             "SUMMARIZER_REQUEST_TIMEOUT_S": str(TIMEOUT_S),
-            "GUNICORN_THREADS": str(args.clients + 4),
+            "GUNICORN_THREADS": str(2 * args.clients + 8),  # more than batch + queue
             "GUNICORN_TIMEOUT": str(TIMEOUT_S),
         }
         requests = {"off": args.off_requests or args.requests, "on": args.requests}

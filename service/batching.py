@@ -7,8 +7,11 @@ so overload costs almost nothing (HTTP 503).
 Request threads put their job on a queue and wait; one batching thread takes the
 first waiting job, gathers more (up to `max_batch` jobs), runs `engine.summarize`
 once and hands each result back to its own request. It waits at most `max_wait_ms`
-for more jobs, and only while other requests are still being prepared
-(`preparing()`), so a lone request never waits. Every job has a deadline counted
+for more jobs, and only while more are expected: requests still being prepared
+(`preparing()`), or, after a batch, as many jobs as that batch held plus those that
+queued meanwhile (the clients just answered usually come straight back). So a lone
+request never waits, and a saturated server does not split its clients into two
+cohorts that take turns with half-full batches: they merge into full ones. Every job has a deadline counted
 from the request's arrival: a job whose deadline has passed, or that would pass it
 before a batch could finish (judged from recent batch times), is not started, and a
 request that times out or whose client hung up is cancelled, so it costs no batch
@@ -88,8 +91,8 @@ class Batcher:
         self.max_batch = max_batch
         self.max_wait = max_wait_ms / 1000
         self.batch_seconds = 0.0  # running estimate of one engine call
+        self.expected = 1  # jobs the next batch should find: the last batch's and those queued meanwhile
         self._queue: queue.Queue[_Pending] = queue.Queue(maxsize=max_queue)
-        metrics.queue_depth.set_function(self._queue.qsize)
         self._preparing = 0
         self._count_lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name="batcher", daemon=True)
@@ -121,6 +124,7 @@ class Batcher:
             self._queue.put_nowait(pending)
         except queue.Full:
             raise Overloaded from None
+        self.metrics.queue_depth.set(self._queue.qsize())
         return pending
 
     def wait(self, pending: _Pending, disconnected: Callable[[], bool] = lambda: False) -> Summary:
@@ -152,12 +156,13 @@ class Batcher:
         deadline = time.monotonic() + self.max_wait
         while len(batch) < self.max_batch:
             left = deadline - time.monotonic()
-            waiting_for_more = self._preparing > 0 and left > 0
+            waiting_for_more = left > 0 and (self._preparing > 0 or len(batch) < self.expected)
             try:
                 batch.append(self._queue.get(timeout=min(left, RECHECK_SECONDS) if waiting_for_more else 0))
             except queue.Empty:
                 if not waiting_for_more:
                     break
+        self.metrics.queue_depth.set(self._queue.qsize())
         return [p for p in batch if p.future.set_running_or_notify_cancel() and self._can_finish(p)]
 
     def _can_finish(self, pending: _Pending) -> bool:
@@ -184,6 +189,7 @@ class Batcher:
         elapsed = time.monotonic() - started
         weight = BATCH_TIME_SMOOTHING if self.batch_seconds else 1.0
         self.batch_seconds += weight * (elapsed - self.batch_seconds)
+        self.expected = min(len(batch) + self._queue.qsize(), self.max_batch)
         finished = time.monotonic()
         for pending, summary in zip(batch, summaries):
             if finished > pending.deadline:

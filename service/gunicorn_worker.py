@@ -43,7 +43,6 @@ from gunicorn.http.errors import (
 )
 from gunicorn.workers import gthread
 
-from service import runtime
 from service.config import Settings
 
 DRAIN_MIN_S = 1.0  # /readyz says 503 at least this long before the worker exits
@@ -148,6 +147,8 @@ class BufferingWorker(gthread.ThreadWorker):
     def handle_exit(self, sig, frame):
         if self.alive and not self.draining:
             self.draining = True
+            from service import runtime  # imported here: the master loads this module and must not load torch
+
             runtime.begin_draining()
             threading.Thread(target=self._exit_when_idle, name="drain", daemon=True).start()
 

@@ -13,7 +13,7 @@ from contextvars import ContextVar
 
 request_id: ContextVar[str] = ContextVar("request_id", default="-")
 
-ACCESS_FORMAT = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s'
+ACCESS_FORMAT = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms pid=%(p)s request_id=%({x-request-id}o)s'
 _ACCESS_FIELDS = {"h": "remote", "m": "method", "U": "path", "s": "status", "B": "bytes", "M": "ms"}
 
 

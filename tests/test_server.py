@@ -1,12 +1,16 @@
 """The real gunicorn server over HTTP: summaries, concurrency, and fail-fast startup."""
 
+import os
+import signal
 import subprocess
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
-from service.launcher import GUNICORN, REPO
+from service.launcher import GUNICORN, REPO, start_server
 
 pytestmark = pytest.mark.slow
 
@@ -74,3 +78,37 @@ def test_startup_problems_fail_fast_with_a_clear_message(tmp_path, env, expected
     assert process.returncode != 0
     for text in expected:
         assert text.format(missing=missing) in process.stderr
+
+
+def test_one_scrape_counts_the_requests_of_every_worker():
+    """WEB_CONCURRENCY=2: the counts are the server's totals, even those of a worker that has died since."""
+    server = start_server({"WEB_CONCURRENCY": "2", "SUMMARIZER_TORCH_THREADS": "1"})
+    try:
+        for text in ARTICLES * 4:
+            summarize(server.url, text)
+        first = served_by(server.output())
+        os.kill(int(next(iter(first))), signal.SIGKILL)  # its counts must survive it
+        server.wait_ready()
+        time.sleep(1)  # the replacement worker is up
+        for text in ARTICLES * 4:
+            summarize(server.url, text)
+        scrapes = [requests.get(f"{server.url}/metrics", timeout=10).text for _ in range(6)]
+    finally:
+        server.stop()
+    assert len(served_by(server.output())) >= 2  # the dead worker and at least one other served requests
+    assert [summarized(scrape) for scrape in scrapes] == [24.0] * 6
+
+
+def served_by(log: str) -> set[str]:
+    """The pids in the access log lines of summaries."""
+    return {line.split("pid=")[1].split()[0].strip("<>") for line in log.splitlines() if "POST /v1/summarize" in line}
+
+
+def summarized(metrics_text: str) -> float:
+    labels = {"route": "/v1/summarize", "status": "200", "style": "both"}
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(metrics_text)
+        for sample in family.samples
+        if sample.name == "summarizer_requests_total" and sample.labels == labels
+    )

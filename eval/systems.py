@@ -15,9 +15,12 @@ way for every system and for the references.
 from __future__ import annotations
 
 import re
+import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+
+from tqdm import tqdm
 
 from eval.records import Record
 from service.domain import Job, Options, Summary
@@ -134,13 +137,23 @@ def engine_runs(
     started = time.perf_counter()
     for first in range(0, len(records), batch_size):
         batch = records[first : first + batch_size]
-        summaries += engine.summarize(
-            [Job(prepare(r.article, r.title), options) for r in batch]
-        )  # timed as the service does it
+        jobs = [Job(prepare(r.article, r.title), options) for r in batch]  # timed as the service does it
+        summaries += engine.summarize(jobs)
         if progress:
             progress(len(batch))
     seconds = time.perf_counter() - started
-    info = {"engine": engine.info(), "batch_size": batch_size, "seconds_per_article": seconds / max(len(records), 1)}
+    empty = [record.id for record, summary in zip(records, summaries) if not summary.short and not summary.bullets]
+    for record_id in empty:
+        tqdm.write(
+            f"{name}: record {record_id}: nothing to summarize after cleaning; scored as an empty summary",
+            file=sys.stderr,
+        )
+    info = {
+        "engine": engine.info(),
+        "batch_size": batch_size,
+        "seconds_per_article": seconds / max(len(records), 1),
+        "empty_summaries": empty,
+    }
     return [
         SystemRun(f"{name}:{style}", ENGINE, [_engine_output(s, style) for s in summaries], info)
         for style in styles(options.style)

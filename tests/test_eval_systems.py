@@ -71,3 +71,17 @@ def test_text_is_split_the_same_way_as_references():
 def test_both_styles_are_scored_separately():
     assert styles("both") == ["bullets", "short"]
     assert styles("short") == ["short"]
+
+
+def test_a_record_with_nothing_to_summarize_is_reported_and_scored_empty(capsys):
+    from eval.systems import engine_runs
+    from service.domain import Options
+    from service.engines.embedded import EmbeddedEngine
+
+    records = [
+        Record("good", "The dam burst on Monday and flooded the valley. Hundreds fled.", ["Dam burst."]),
+        Record("debris", "... !!! ---", ["Nothing."]),
+    ]
+    (run,) = engine_runs(EmbeddedEngine.load(), "embedded", records, Options(style="bullets"))
+    assert [output.text for output in run.outputs][1] == "" and run.outputs[0].text
+    assert run.info["empty_summaries"] == ["debris"] and "record debris" in capsys.readouterr().err

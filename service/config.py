@@ -25,9 +25,11 @@ from typing import Any
 from service.domain import SHORT_MAX_WORDS_LIMIT, Options
 from service.engines import ENGINES, Engine, engine_class
 from service.engines.base import ArgumentError
+from service.fetch import AllowList
 
 PREFIX = "SUMMARIZER_"
 LOG_FORMATS = ("text", "json")
+BOOLEANS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 SERVER_NAMES = ("host", "port", "web_concurrency", "gunicorn_threads", "gunicorn_timeout")
 
 
@@ -71,6 +73,11 @@ class Settings:
     max_bullets: int = Options.max_bullets
     short_max_words: int = Options.short_max_words
     short_max_words_limit: int = SHORT_MAX_WORDS_LIMIT
+    # Pages: HTML bodies and fields, and URLs to fetch.
+    max_page_bytes: int = 5_000_000  # an HTML page, posted or fetched (decoded); real news pages have 1-3 MB
+    fetch_urls: bool = False  # accept a `url` to fetch; off by default: the server then makes requests for clients
+    fetch_allow: str = ""  # comma-separated hosts and CIDR networks fetched although not public (e.g. an intranet)
+    fetch_timeout_s: int = 10  # a whole fetch, redirects included
     # Batching.
     batch_max_size: int = 32
     batch_max_wait_ms: int = 5
@@ -115,13 +122,17 @@ class Settings:
         if self.engine not in ENGINES:
             raise ConfigError(f"{env_name('engine')} must be one of {', '.join(ENGINES)}, got {self.engine!r}")
         positive = ("web_concurrency", "gunicorn_threads", "batch_max_size", "request_timeout_s", "max_body_bytes")
-        for name in (*positive, "read_timeout_s", "max_batch_documents"):
+        for name in (*positive, "read_timeout_s", "max_batch_documents", "max_page_bytes", "fetch_timeout_s"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{env_name(name)} must be at least 1, got {getattr(self, name)}")
         if self.log_format not in LOG_FORMATS:
             raise ConfigError(
                 f"{env_name('log_format')} must be one of {', '.join(LOG_FORMATS)}, got {self.log_format!r}"
             )
+        try:
+            AllowList.parse(self.fetch_allow)
+        except ValueError as error:
+            raise ConfigError(f"{env_name('fetch_allow')}: {error}") from None
         held = self.jobs_held
         if self.gunicorn_threads <= held:
             raise ConfigError(
@@ -179,6 +190,10 @@ def _parse(name: str, raw: str, hint: Any) -> object:
         if value < 0:
             raise ConfigError(f"{variable} must not be negative, got {value}")
         return value
+    if kind is bool:
+        if raw.lower() not in BOOLEANS:
+            raise ConfigError(f"{variable} must be one of {', '.join(BOOLEANS)}, got {raw!r}")
+        return BOOLEANS[raw.lower()]
     if kind is float:
         try:
             return float(raw)

@@ -138,3 +138,29 @@ def test_settings_that_would_disable_a_protection_are_refused(environment, messa
 
 def test_a_queue_of_zero_is_allowed_and_means_no_waiting_jobs():
     assert Settings.from_env({"SUMMARIZER_QUEUE_MAX": "0"}).queue_max == 0
+
+
+@pytest.mark.parametrize(("raw", "value"), [("1", True), ("true", True), ("YES", True), ("0", False), ("False", False)])
+def test_switches_read_the_usual_words(raw, value):
+    assert Settings.from_env({"SUMMARIZER_FETCH_URLS": raw}).fetch_urls is value
+    assert Settings.from_env({}).fetch_urls is False  # fetching URLs is off unless asked for
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SUMMARIZER_FETCH_URLS", "maybe"),
+        ("SUMMARIZER_FETCH_URLS", "2"),
+        ("SUMMARIZER_FETCH_ALLOW", "10.0.0.0/8, not a host!"),
+        ("SUMMARIZER_MAX_PAGE_BYTES", "0"),
+        ("SUMMARIZER_FETCH_TIMEOUT_S", "0"),
+    ],
+)
+def test_bad_page_settings_name_the_variable(name, value):
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_env({name: value})
+
+
+def test_the_fetch_allow_list_takes_hosts_and_networks():
+    settings = Settings.from_env({"SUMMARIZER_FETCH_ALLOW": "intranet.example, 10.1.0.0/16, ::1"})
+    assert settings.fetch_allow == "intranet.example, 10.1.0.0/16, ::1"

@@ -19,6 +19,7 @@ from service.runtime import Runtime
 from service.schema import (
     Article,
     batch_response,
+    body_limit,
     parse_batch,
     parse_summarize,
     read_body,
@@ -90,6 +91,8 @@ def info():
             "default_short_max_words": settings.short_max_words,
             "default_max_bullets": settings.max_bullets,
             "max_batch_documents": settings.batch_documents_limit,
+            "max_page_bytes": settings.max_page_bytes,
+            "fetch_urls": settings.fetch_urls,
             "request_timeout_s": settings.request_timeout_s,
         },
         batching={
@@ -99,7 +102,7 @@ def info():
         }
         if state.batcher
         else None,
-        fields=list(request_models().summarize.model_fields),
+        fields=list(dict.fromkeys(name for model in request_models().inputs.values() for name in model.model_fields)),
     )
 
 
@@ -107,9 +110,13 @@ def info():
 def summarize():
     state = runtime()
     with _admitted(state):  # before the body is read: overload costs almost nothing
-        body = read_body(request.environ["wsgi.input"], request.content_length, state.settings.max_body_bytes)
+        limit = body_limit(request.mimetype, state.settings)
+        body = read_body(request.environ["wsgi.input"], request.content_length, limit)
         with state.preparing():
-            parsed = parse_summarize(body, request.mimetype, request.args, request_models(), state.settings)
+            charset = request.mimetype_params.get("charset")
+            parsed = parse_summarize(
+                body, request.mimetype, request.args, request_models(), state.settings, charset, g.deadline
+            )
             g.style = parsed.options.style
             document = prepare(parsed.article.text, parsed.article.title)
             require_sentences(document)
@@ -159,7 +166,8 @@ def _answer(state: Runtime, article: Article, document, summary):
     state.metrics.input_tokens.observe(summary.input_tokens)
     engine = EngineRef(name=state.engine.name, model=state.info.get("model"), version=__version__)
     latency_ms = (time.perf_counter() - g.started) * 1000
-    return summary_response(summary, document, article.words, engine, latency_ms)
+    text = article.text if article.extracted else None
+    return summary_response(summary, document, article.words, engine, latency_ms, text)
 
 
 def _job_error(state: Runtime, outcome) -> ApiError | None:

@@ -29,7 +29,7 @@ from service.fetch import AllowList
 
 PREFIX = "SUMMARIZER_"
 LOG_FORMATS = ("text", "json")
-BOOLEANS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
+BOOLEANS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
 SERVER_NAMES = ("host", "port", "web_concurrency", "gunicorn_threads", "gunicorn_timeout")
 
 
@@ -61,6 +61,7 @@ class Settings:
     generate_batch: int | None = None
     generation: dict | None = None
     support_threshold: float | None = None
+    gguf_cache: str | None = None  # where a `.gguf` model is converted to (default: ~/.cache/article-summarizer/gguf)
     # The edge: who may call, from which web origins, and how the logs look.
     api_keys: str = ""  # comma-separated; when set, /v1/* needs `Authorization: Bearer KEY` or `X-API-Key: KEY`
     cors_origins: str = ""  # comma-separated origins allowed to call the API from a browser; empty: no CORS headers
@@ -122,7 +123,7 @@ class Settings:
         if self.engine not in ENGINES:
             raise ConfigError(f"{env_name('engine')} must be one of {', '.join(ENGINES)}, got {self.engine!r}")
         positive = ("web_concurrency", "gunicorn_threads", "batch_max_size", "request_timeout_s", "max_body_bytes")
-        for name in (*positive, "read_timeout_s", "max_batch_documents", "max_page_bytes", "fetch_timeout_s"):
+        for name in (*positive, "read_timeout_s", "max_batch_documents", "fetch_timeout_s", "max_page_bytes"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{env_name(name)} must be at least 1, got {getattr(self, name)}")
         if self.log_format not in LOG_FORMATS:
@@ -199,6 +200,10 @@ def _parse(name: str, raw: str, hint: Any) -> object:
             return float(raw)
         except ValueError:
             raise ConfigError(f"{variable} must be a number, got {raw!r}") from None
+    if kind is bool:
+        if raw.lower() not in BOOLEANS:
+            raise ConfigError(f"{variable} must be one of {', '.join(BOOLEANS)}, got {raw!r}")
+        return BOOLEANS[raw.lower()]
     if kind is dict:
         try:
             value = json.loads(raw)

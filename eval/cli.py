@@ -61,7 +61,10 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="embedded, abstractive (with --model), lead-K or lead-K-raw; repeatable",
     )
-    systems.add_argument("--model", help="model path for --engine abstractive")
+    systems.add_argument("--model", help="model path (or .gguf file) for --engine abstractive")
+    systems.add_argument(
+        "--dtype", default="auto", help="weights' dtype for --engine abstractive: auto (fp32 on CPU), fp32, bf16, fp16"
+    )
     systems.add_argument("--url", help="score a running service at this base URL, e.g. http://127.0.0.1:8000")
     systems.add_argument("--concurrency", type=_positive, default=4, help="concurrent requests with --url (default 4)")
     systems.add_argument("--name", default="service", help="system name for --url results (default service)")
@@ -138,6 +141,7 @@ def _run(args: argparse.Namespace) -> int:
         strict=args.strict,
         engines=tuple(args.engine),
         model=args.model,
+        dtype=args.dtype,
         url=args.url,
         name=args.name,
         concurrency=args.concurrency,

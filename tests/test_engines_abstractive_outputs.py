@@ -54,3 +54,48 @@ def test_a_finished_list_keeps_its_last_item_and_prose_falls_back_to_sentences()
     ]
     prose = Generated("The wall will be built. Work starts in June.", finished=True)
     assert bullet_texts(prose, 5, is_chat=True) == ["The wall will be built.", "Work starts in June."]
+
+
+# -- habits seen in real chat models (Qwen2.5-Coder-1.5B-Instruct, SmolLM2-135M-Instruct) --------------
+
+
+def test_short_drops_preamble_and_heading_lines():
+    output = Generated(
+        "Here is a summary of the article:\n\n# Summary\nThe wall will be built. Work starts in June.", finished=True
+    )
+    assert short_text(output, 60, is_chat=True) == "The wall will be built. Work starts in June."
+
+
+def test_a_list_item_that_introduces_the_list_is_not_a_bullet():
+    output = Generated(
+        "- Here's a revised version of the original text:\n- The wall will be built.\n- Work starts in June.",
+        finished=True,
+    )
+    assert parse_list(output) == ["The wall will be built.", "Work starts in June."]
+    # SmolLM2-135M on frank_cnndm dm-test-008b...: no list at all, so the bullets are the prose's lines and sentences
+    prose = Generated(
+        "Here's a revised version of the original text with improved grammar:\n\n"
+        "The wall will be built.\n\n#1 Work starts in June.",
+        True,
+    )
+    assert bullet_texts(prose, 5, is_chat=True) == ["The wall will be built.", "#1 Work starts in June."]
+
+
+def test_a_restated_point_is_dropped_and_distinct_points_sharing_words_are_kept():
+    # Qwen2.5-Coder-1.5B on a CNN/DM article (frank_cnndm dm-test-068f...): the third item restates the first.
+    output = Generated(
+        "- People who have never been divorced can expect a retirement income 13% higher than a colleague.\n"
+        "- Divorce can wreck retirement many years after the break-up of a marriage, according to research.\n"
+        "- People who have never been divorced can expect a retirement income 13 per cent higher than a colleague "
+        "who has been through a divorce.\n"
+        "- The team had to fly only half of the kite.\n"
+        "- The kite was too big to fly safely due to its weight and size.",
+        finished=True,
+    )
+    bullets = bullet_texts(output, 5, is_chat=True)
+    assert len(bullets) == 4
+    assert not any("13 per cent" in bullet for bullet in bullets)
+    assert bullets[-2:] == [
+        "The team had to fly only half of the kite.",
+        "The kite was too big to fly safely due to its weight and size.",
+    ]

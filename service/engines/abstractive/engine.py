@@ -70,19 +70,21 @@ class AbstractiveEngine:
         support_threshold: float = SUPPORT_THRESHOLD,
         embedding_model: str | None = None,
         short_max_words_limit: int = SHORT_MAX_WORDS_LIMIT,
+        gguf_cache: str | None = None,
     ) -> AbstractiveEngine:
         """Load `model` (a directory or a cached hub id) and the MiniLM grounding model.
 
         `generation`: `generate` option overrides per kind; `generate_batch`: sequences per
         `generate` call (0: 32 on CUDA, 8 on CPU); `max_input_tokens`: the input window (0: the
         model's own); `max_chunks` / `chunk_overlap`: long articles; `support_threshold`: passages
-        below it are flagged; `short_max_words_limit`: the longest short summary a request may ask for.
+        below it are flagged; `short_max_words_limit`: the longest short summary a request may ask for;
+        `gguf_cache`: where a `.gguf` model is converted to (default: ~/.cache/article-summarizer/gguf).
         """
         if not model:
             raise ArgumentError("model", "is not set; it names the model directory or cached hub id to serve")
         if max_chunks < 1:
             raise ArgumentError("max_chunks", f"must be at least 1, got {max_chunks}")
-        loaded = load_model(model, device, dtype)
+        loaded = load_model(model, device, dtype, gguf_cache)
         generator = Generator(loaded, generation, generate_batch, max_input_tokens, short_max_words_limit)
         embedder = Embedder(embedding_model, device=loaded.device)
         return cls(generator, embedder, max_chunks, chunk_overlap, support_threshold)

@@ -22,6 +22,7 @@ from transformers import (
     PreTrainedModel,
 )
 
+from service.engines.abstractive.gguf import GgufConversionError, converted_model_dir, default_cache_dir
 from service.engines.base import ArgumentError
 from service.engines.devices import pick_device, pick_dtype
 
@@ -56,9 +57,12 @@ class LoadedModel:
         return self.family == "chat"
 
 
-def load_model(name: str, device: str = "auto", dtype: str = "auto") -> LoadedModel:
-    """Find `name` offline, load config, tokenizer and weights; raise `ModelNotFoundError` naming the problem."""
-    path = resolve_model_path(name)
+def load_model(name: str, device: str = "auto", dtype: str = "auto", gguf_cache: str | None = None) -> LoadedModel:
+    """Find `name` offline, load config, tokenizer and weights; raise `ModelNotFoundError` naming the problem.
+
+    A `.gguf` file is converted once into a directory under `gguf_cache` (default: the user's cache).
+    """
+    path = resolve_model_path(name, gguf_cache)
     chosen = pick_device(device)
     precision = pick_dtype(dtype, chosen)
     config = _load(AutoConfig, path)
@@ -73,9 +77,15 @@ def load_model(name: str, device: str = "auto", dtype: str = "auto") -> LoadedMo
     return LoadedModel(name, path, config, family, tokenizer, model, chosen, precision)
 
 
-def resolve_model_path(name: str) -> Path:
-    """A local model directory, or the snapshot of a hub id in the local cache (never the network)."""
+def resolve_model_path(name: str, gguf_cache: str | None = None) -> Path:
+    """A local model directory, the converted copy of a GGUF file, or the snapshot of a hub id in the local
+    cache (never the network)."""
     path = Path(name).expanduser()
+    if path.suffix == ".gguf":
+        try:
+            return converted_model_dir(path, Path(gguf_cache) if gguf_cache else default_cache_dir())
+        except GgufConversionError as error:
+            raise ModelNotFoundError(str(error)) from None
     if path.is_dir():
         if not (path / "config.json").is_file():
             raise ModelNotFoundError(

@@ -64,12 +64,13 @@ SYSTEM_PROMPT = (
 )
 PROMPTS = {
     "short": (
-        "Summarize the article below in one or two sentences, at most {words} words in total. "
-        "Reply with the summary only."
+        "Summarize the article below in one or two complete sentences, at most {words} words in total. State the "
+        "facts themselves; do not mention the article. Reply with the summary only, as plain text."
     ),
     "bullets": (
         "List the {bullets} most important points of the article below as bullet points, one per line, each starting "
-        'with "- " and written as one complete sentence. Reply with the list only.'
+        'with "- ". Each point is one complete sentence ending with a period and states a different fact; do not '
+        "mention the article. Reply with the list only, as plain text."
     ),
     "map": (
         "The text below is one part of a longer article. Summarize its key facts in at most five sentences. "

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from service.app import create_app
-from service.batching import Batcher, Disconnected, Overloaded, TimedOut
+from service.batching import Admission, Batcher, Disconnected, Overloaded, TimedOut
 from service.config import Settings
 from service.domain import Job, Options
 from service.metrics import Metrics
@@ -284,3 +284,109 @@ def test_overload_is_refused_before_the_body_is_read(engine, huawei_text):
 def test_a_queue_of_zero_holds_only_the_running_batch(engine):
     app = create_app(Settings(batch_max_size=2, queue_max=0), engine)
     assert app.extensions["summarizer"].admission.capacity == 2
+
+
+# -- the waiting policy and the batch-time estimate, in values ---------------------------------------------
+
+
+def test_while_a_request_is_being_prepared_the_batcher_waits_max_wait_ms_and_no_longer(engine):
+    batcher = Batcher(engine, Metrics(), max_batch=4, max_wait_ms=400, max_queue=8)
+    (job,) = jobs_from(["A story about a cat. It sat."])
+    with batcher.preparing():  # a request that never submits: the batcher waits for it, up to max_wait_ms
+        started = time.monotonic()
+        assert batcher.submit(job, within(30)).short.text == "A story about a cat."
+        waited = time.monotonic() - started
+    assert 0.4 <= waited < 5
+    started = time.monotonic()
+    batcher.submit(job, within(30))  # nobody being prepared: no wait
+    assert time.monotonic() - started < waited
+
+
+class TimedEngine:
+    """The real engine, each call held for the next of `delays` seconds; records each call's duration."""
+
+    def __init__(self, engine, delays):
+        self.engine, self.delays, self.durations = engine, list(delays), []
+
+    def __getattr__(self, name):
+        return getattr(self.engine, name)
+
+    def summarize(self, jobs):
+        started = time.monotonic()
+        time.sleep(self.delays.pop(0))
+        summaries = self.engine.summarize(jobs)
+        self.durations.append(time.monotonic() - started)
+        return summaries
+
+
+def test_the_batch_time_estimate_is_the_first_call_then_a_running_average(engine):
+    timed = TimedEngine(engine, [0.3, 1.3])
+    batcher = Batcher(timed, Metrics(), max_batch=4, max_wait_ms=0, max_queue=8)
+    assert batcher.batch_seconds == 0.0
+    first, second = jobs_from(["A story about a cat. It sat.", "A story about a dog. It ran."])
+    batcher.submit(first, within(30))
+    assert batcher.batch_seconds == pytest.approx(timed.durations[0], abs=0.05)
+    batcher.submit(second, within(30))
+    one, two = timed.durations
+    assert batcher.batch_seconds == pytest.approx(one + 0.2 * (two - one), abs=0.05)
+
+
+def test_after_a_batch_the_batcher_expects_as_many_jobs_as_it_held_up_to_max_batch(engine):
+    batcher = Batcher(engine, Metrics(), max_batch=3, max_wait_ms=1_000, max_queue=8)
+    assert batcher.expected == 1
+    batcher.submit(jobs_from(["A story about a cat. It sat."])[0], within(30))
+    assert batcher.expected == 1
+    texts = [f"Story {n} is about a dog. It ran home." for n in range(5)]
+    start = threading.Barrier(len(texts))
+
+    def submit(job):
+        with batcher.preparing():
+            start.wait()
+        return batcher.submit(job, within(60))
+
+    with ThreadPoolExecutor(len(texts)) as pool:
+        assert all(r.short for r in pool.map(submit, jobs_from(texts)))
+    assert batcher.expected in (2, 3)  # the last batch held 2 or 3 jobs (5 = 3 + 2): never more than max_batch
+
+
+def test_a_job_that_can_just_finish_by_its_deadline_is_started(engine):
+    batcher = Batcher(engine, Metrics(), max_batch=1, max_wait_ms=0, max_queue=4)
+    batcher.batch_seconds = 1.0
+    assert batcher.submit(jobs_from(["A story about a cat. It sat."])[0], within(20)).short.text
+
+
+def test_admission_holds_places_for_the_duration_of_a_request():
+    admission = Admission(3)
+    with admission.admit(2):
+        assert admission.jobs == 2
+        with pytest.raises(Overloaded), admission.admit(2):
+            pass
+        with admission.admit():
+            assert admission.jobs == 3
+    assert admission.jobs == 0
+    with pytest.raises(Overloaded), admission.admit(4):
+        pass
+    assert admission.jobs == 0
+
+
+def test_the_queue_holds_max_queue_jobs(engine):
+    gated = GatedEngine(engine)
+    batcher = Batcher(gated, Metrics(), max_batch=1, max_wait_ms=0, max_queue=2)
+    with ThreadPoolExecutor(3) as pool:
+        running = pool.submit(batcher.submit, jobs_from(["A first story about a fox. It hid."])[0], within(60))
+        assert gated.entered.wait(30)
+        queued = [batcher.enqueue(job, within(60)) for job in jobs_from(["A cat sat.", "A dog ran."])]
+        with pytest.raises(Overloaded):
+            batcher.enqueue(jobs_from(["A bird flew."])[0], within(60))
+        gated.gate.set()
+        assert running.result(timeout=60).short
+        assert [batcher.wait(p).short.text for p in queued] == ["A cat sat.", "A dog ran."]
+
+
+def test_an_engine_error_in_a_batch_of_one_is_the_requests_error_and_the_batcher_lives_on(engine):
+    failing = FailingEngine(engine, "POISON")
+    batcher = Batcher(failing, Metrics(), max_batch=4, max_wait_ms=0, max_queue=4)
+    with pytest.raises(ValueError, match="poisoned"):
+        batcher.submit(jobs_from(["POISON alone. Nothing else."])[0], within(60))
+    assert batcher.alive and failing.batches == [1]
+    assert batcher.submit(jobs_from(["A story about a dog. It ran."])[0], within(60)).short.text

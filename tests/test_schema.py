@@ -1,0 +1,1 @@
+"""Request reading and validation (service/schema.py, service/protocol.py)."""

@@ -2,7 +2,8 @@
 
 mutmut picks, per mutated function, the tests that called it; a function of
 service/text.py is called by nearly every test. This plugin narrows that to the test
-files named for the mutant's module in `TESTS`, so a mutant costs seconds, not minutes.
+files named for the mutant's module in `TESTS`, so a mutant costs seconds, not minutes, and
+runs the property-based (hypothesis) tests last: a mutant is usually killed before them.
 It does nothing outside a mutmut worker (the environment variable `MUTANT_UNDER_TEST`
 names the mutant there) or when none of the picked tests is in those files.
 """
@@ -41,4 +42,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     kept = [item for item in items if item.nodeid.split("::")[0].removeprefix("mutants/") in files]
     if kept and len(kept) < len(items):
         config.hook.pytest_deselected(items=[item for item in items if item not in kept])
-        items[:] = kept
+    items[:] = sorted(kept or items, key=_is_property_based)  # a stable sort: the order stays otherwise
+
+
+def _is_property_based(item: pytest.Item) -> bool:
+    return bool(getattr(getattr(item, "obj", None), "is_hypothesis_test", False))

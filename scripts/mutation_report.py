@@ -5,6 +5,8 @@ the score (killed and timed out over all mutants run). Then every mutant that wa
 killed, with its diff, so each can be judged: a missing test, or an equivalent mutant.
 
     python scripts/mutation_report.py [--out reports/mutation/SUMMARY.md]
+    python scripts/mutation_report.py --patterns             # the `mutmut run` arguments for all of them
+    python scripts/mutation_report.py --pending [MODULE...]  # those not run yet (to resume a cut-short run)
 """
 
 from __future__ import annotations
@@ -90,6 +92,16 @@ def collect(root: Path) -> list[Module]:
     return modules
 
 
+def pending(root: Path, paths: list[str]) -> list[str]:
+    """In-scope mutants of `paths` that have no result yet."""
+    names = []
+    for path in paths:
+        meta = root / f"{path}.meta"
+        results = json.loads(meta.read_text())["exit_code_by_key"] if meta.exists() else {}
+        names += [name for name, code in results.items() if code is None and in_scope(path, name)]
+    return names
+
+
 def _natural(mutant: str) -> tuple[str, int]:
     function, _, number = mutant.rpartition("__mutmut_")
     return function, int(number) if number.isdigit() else 0
@@ -133,9 +145,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("reports/mutation/SUMMARY.md"))
     parser.add_argument("--patterns", action="store_true", help="print the `mutmut run` arguments and stop")
+    parser.add_argument("--pending", nargs="*", metavar="MODULE", help="print the mutants not run yet and stop")
     args = parser.parse_args()
     if args.patterns:
         print(" ".join(f"'{pattern}'" for pattern in mutants_patterns()))
+        return
+    if args.pending is not None:
+        names = pending(Path("mutants"), args.pending or list(SCOPE))
+        print(" ".join(f"'{name}'" for name in names))
         return
     modules = collect(Path("mutants"))
     args.out.parent.mkdir(parents=True, exist_ok=True)

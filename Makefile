@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: serve test test-fast lint install eval docker-test mutation mutation-report
+.PHONY: serve test test-fast lint install eval docker-test mutation mutation-resume mutation-report
 
 install: $(STAMP)
 
@@ -54,6 +54,11 @@ docker-test:
 MUTANTS ?= $(shell $(BIN)/python scripts/mutation_report.py --patterns)
 mutation: $(STAMP)
 	OMP_NUM_THREADS=1 nice -n 15 $(BIN)/mutmut run --max-children 2 $(MUTANTS)
+	$(BIN)/python scripts/mutation_report.py
+
+# Go on with the mutants a cut-short run left (those with no result yet).
+mutation-resume: $(STAMP)
+	OMP_NUM_THREADS=1 nice -n 15 $(BIN)/mutmut run --max-children 2 $$($(BIN)/python scripts/mutation_report.py --pending)
 	$(BIN)/python scripts/mutation_report.py
 
 mutation-report: $(STAMP)

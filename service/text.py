@@ -262,7 +262,7 @@ def _looks_like_prose(block: str) -> bool:
 def _tag_then_prose(block: str) -> bool:
     """A stamp glued to the first sentence ("Updated 3:15 p.m. The council..."): only the tag is cut, later."""
     cut = _leading_tag_length(block)
-    return bool(cut) and _looks_like_prose(block[cut:])
+    return bool(cut) and block[cut : cut + 1].isupper() and _looks_like_prose(block[cut:])
 
 
 def _leading_tag_length(block: str) -> int:

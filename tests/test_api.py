@@ -342,3 +342,17 @@ def test_the_title_given_is_dropped_from_the_text_even_when_printed_once(client)
     titled = post(client, text=text, title=headline, style="bullets", max_bullets=10).get_json()
     assert titled["stats"]["sentences"] == 6 and titled["stats"]["removed"] == [headline]
     assert all(headline not in bullet for bullet in titled["bullets"])
+
+
+def test_an_api_error_carries_its_status_code_message_and_headers():
+    from service.errors import ApiError
+
+    error = ApiError(503, "overloaded", "Too many requests.", {"Retry-After": "1"})
+    assert (error.status, error.code, error.message, error.headers, str(error)) == (
+        503,
+        "overloaded",
+        "Too many requests.",
+        {"Retry-After": "1"},
+        "Too many requests.",
+    )
+    assert ApiError(400, "bad_request", "No.").headers == {}

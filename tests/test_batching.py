@@ -390,3 +390,11 @@ def test_an_engine_error_in_a_batch_of_one_is_the_requests_error_and_the_batcher
         batcher.submit(jobs_from(["POISON alone. Nothing else."])[0], within(60))
     assert batcher.alive and failing.batches == [1]
     assert batcher.submit(jobs_from(["A story about a dog. It ran."])[0], within(60)).short.text
+
+
+def test_the_batching_thread_is_a_named_daemon(engine):
+    """It never keeps a stopping worker process alive, and shows by name in thread dumps."""
+    before = set(threading.enumerate())
+    batcher = Batcher(engine, Metrics(), max_batch=2, max_wait_ms=0, max_queue=2)
+    (thread,) = set(threading.enumerate()) - before
+    assert (thread.name, thread.daemon, batcher.alive) == ("batcher", True, True)

@@ -452,6 +452,7 @@ def test_a_first_sentence_that_starts_like_a_stamp_is_kept(lead):
         "Published 14:02 GMT",
         "UPDATED: Monday, 5 May 2014",
         "Created: 2018-11-25",
+        "Published: 12:01 EST, 4 May 2013. Updated: 12:23 EST, 4 May 2013.",
     ],
 )
 def test_stamps_above_the_story_are_dropped(stamp):
@@ -489,3 +490,8 @@ def test_split_sentences_shifts_spans_by_the_offset():
         ("It rained.", 10, 20),
         ("Roads shut.", 21, 32),
     ]
+
+
+def test_sentence_spans_count_from_the_offset_given_and_across_lines():
+    assert [(s.start, s.end) for s in split_sentences("It rained.\n  Roads shut.")] == [(0, 10), (13, 24)]
+    assert [(s.start, s.end) for s in split_sentences("It rained.\n  Roads shut.", offset=5)] == [(5, 15), (18, 29)]

@@ -383,12 +383,14 @@ def test_the_queue_holds_max_queue_jobs(engine):
         assert [batcher.wait(p).short.text for p in queued] == ["A cat sat.", "A dog ran."]
 
 
-def test_an_engine_error_in_a_batch_of_one_is_the_requests_error_and_the_batcher_lives_on(engine):
+def test_an_engine_error_in_a_batch_of_one_is_the_requests_error_and_the_batcher_lives_on(engine, caplog):
     failing = FailingEngine(engine, "POISON")
     batcher = Batcher(failing, Metrics(), max_batch=4, max_wait_ms=0, max_queue=4)
-    with pytest.raises(ValueError, match="poisoned"):
+    with caplog.at_level("ERROR", logger="service.batching"), pytest.raises(ValueError, match="poisoned"):
         batcher.submit(jobs_from(["POISON alone. Nothing else."])[0], within(60))
     assert batcher.alive and failing.batches == [1]
+    (record,) = [r for r in caplog.records if r.name == "service.batching"]
+    assert record.getMessage() == "the engine failed on a job" and record.exc_info[0] is ValueError
     assert batcher.submit(jobs_from(["A story about a dog. It ran."])[0], within(60)).short.text
 
 

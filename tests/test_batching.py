@@ -219,7 +219,8 @@ class FailingEngine:
         return self.engine.summarize(jobs)
 
 
-def test_a_failing_job_fails_alone_and_its_batch_mates_get_their_summaries(engine):
+def test_a_failing_job_fails_alone_and_its_batch_mates_get_their_summaries(engine, caplog):
+    caplog.set_level("WARNING", logger="service.batching")
     failing = FailingEngine(engine, "POISON")
     batcher = Batcher(failing, Metrics(), max_batch=8, max_wait_ms=500, max_queue=16)
     texts = [f"Story {n} is about a dog. It ran home." for n in range(5)] + ["POISON is here. It hurts."]
@@ -236,6 +237,9 @@ def test_a_failing_job_fails_alone_and_its_batch_mates_get_their_summaries(engin
     assert [isinstance(o, ValueError) for o in outcomes] == [False] * 5 + [True]
     assert [o.short.text for o in outcomes[:5]] == [f"Story {n} is about a dog." for n in range(5)]
     assert failing.batches[0] > 1 and failing.batches.count(1) >= len(texts)  # the batch, then job by job
+    assert f"the engine failed on a batch of {failing.batches[0]} jobs (poisoned); retrying them one by one" in [
+        r.getMessage() for r in caplog.records
+    ]
 
 
 def test_an_engine_error_reaches_the_waiting_request_at_once(engine):
@@ -400,3 +404,19 @@ def test_the_batching_thread_is_a_named_daemon(engine):
     batcher = Batcher(engine, Metrics(), max_batch=2, max_wait_ms=0, max_queue=2)
     (thread,) = set(threading.enumerate()) - before
     assert (thread.name, thread.daemon, batcher.alive) == ("batcher", True, True)
+
+
+def test_a_batch_that_leaves_jobs_queued_expects_a_full_batch_next(engine):
+    gated = GatedEngine(engine)
+    batcher = Batcher(gated, Metrics(), max_batch=2, max_wait_ms=0, max_queue=8)
+    seen: list[int] = []
+    summarize = gated.summarize
+    gated.summarize = lambda jobs: seen.append(batcher.expected) or summarize(jobs)  # what each call was told
+    with ThreadPoolExecutor(5) as pool:
+        first = pool.submit(batcher.submit, jobs_from(["A first story about a fox. It hid."])[0], within(60))
+        assert gated.entered.wait(30)
+        rest = [pool.submit(batcher.submit, job, within(60)) for job in jobs_from(["A cat sat. It slept."] * 3)]
+        wait_until(lambda: batcher._queue.qsize() == 3)
+        gated.gate.set()
+        assert all(f.result(timeout=60).short for f in [first, *rest])
+    assert seen[:2] == [1, 2]  # after a batch of 1 with 3 queued: min(1 + 3, max_batch 2)

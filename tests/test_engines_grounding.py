@@ -94,6 +94,7 @@ def test_each_source_keeps_its_best_score_and_support_is_the_weakest_sentence_s_
     (penguins,) = ground(["Penguins cannot fly but swim very well."], document, engine.embedder, top_k=3)
     assert passage.support == pytest.approx(penguins.sources[0].score, abs=2e-3)
     assert passage.support < penguins.sources[0].score + 0.01 < 0.99
+    assert round(passage.support, 4) == passage.support and round(penguins.support, 4) == penguins.support
 
 
 def test_top_k_bounds_the_sources_per_sentence(engine):

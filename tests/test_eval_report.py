@@ -118,7 +118,7 @@ def test_sections_without_data_are_left_out():
 def test_the_header_without_optional_facts():
     metrics = copy.deepcopy(METRICS)
     metrics["config"]["data"]["skipped"] = []
-    metrics["config"]["code"] = {}
+    del metrics["config"]["code"]
     for key in ("engines", "left_out"):
         del metrics["config"][key]
     assert render(metrics).split("\n\n")[:2] == [

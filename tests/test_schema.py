@@ -134,6 +134,10 @@ def test_each_refusal_has_its_status_code_and_message(client, request_, expected
             ),
         ),
         (
+            {"documents": [{"id": "a", "title": "No text"}]},
+            (400, "invalid_field", "`documents.0.text` is required."),
+        ),
+        (
             {"documents": [{"text": ARTICLE}], "short_max_words": 4},
             (400, "out_of_range", "`short_max_words`: Input should be greater than or equal to 5."),
         ),
@@ -209,11 +213,15 @@ def test_a_short_or_broken_body_is_never_summarized():
 # -- parsing into requests ------------------------------------------------------------------------------------
 
 SETTINGS = Settings(max_bullets=4, short_max_words=30, short_max_words_limit=90, max_input_words=100)
-MODELS = RequestModels.for_settings(SETTINGS)
+
+
+def models() -> RequestModels:
+    """Built in each test, not at import: what a test checks is then what it built."""
+    return RequestModels.for_settings(SETTINGS)
 
 
 def test_options_default_to_the_settings_and_json_overrides_the_query():
-    parsed = parse_summarize(json.dumps({"text": ARTICLE}).encode(), JSON, {}, MODELS, SETTINGS)
+    parsed = parse_summarize(json.dumps({"text": ARTICLE}).encode(), JSON, {}, models(), SETTINGS)
     assert parsed.options == Options(style="both", max_bullets=4, short_max_words=30)
     assert (parsed.article.text, parsed.article.words, parsed.article.title, parsed.article.warnings) == (
         ARTICLE,
@@ -222,26 +230,26 @@ def test_options_default_to_the_settings_and_json_overrides_the_query():
         (),
     )
     body = json.dumps({"text": ARTICLE, "max_bullets": 2, "title": ""}).encode()
-    mixed = parse_summarize(body, JSON, {"max_bullets": "5", "style": "short"}, MODELS, SETTINGS)
+    mixed = parse_summarize(body, JSON, {"max_bullets": "5", "style": "short"}, models(), SETTINGS)
     assert mixed.options == Options(style="short", max_bullets=2, short_max_words=30) and mixed.article.title is None
 
 
 def test_plain_text_takes_numbers_from_the_query_string():
     parsed = parse_summarize(
-        ARTICLE.encode(), "text/plain", {"short_max_words": "+0012", "max_bullets": "3"}, MODELS, SETTINGS
+        ARTICLE.encode(), "text/plain", {"short_max_words": "+0012", "max_bullets": "3"}, models(), SETTINGS
     )
     assert (parsed.options.max_bullets, parsed.options.short_max_words, parsed.article.text) == (3, 12, ARTICLE)
     with pytest.raises(ApiError, match="greater than or equal to 5"):
-        parse_summarize(ARTICLE.encode(), "text/plain", {"short_max_words": "-0012"}, MODELS, SETTINGS)
+        parse_summarize(ARTICLE.encode(), "text/plain", {"short_max_words": "-0012"}, models(), SETTINGS)
     too_many_digits = {"max_bullets": "1" + "0" * 9}
-    assert api_error(lambda: parse_summarize(ARTICLE.encode(), "text/plain", too_many_digits, MODELS, SETTINGS))[
+    assert api_error(lambda: parse_summarize(ARTICLE.encode(), "text/plain", too_many_digits, models(), SETTINGS))[
         :2
     ] == (400, "invalid_field")
 
 
 def test_unpaired_surrogates_become_replacement_characters_in_place():
     fields = {"text": "Rain \ud800fell \udfff on Monday.", "title": "Storm \ud83d"}
-    parsed = validate_summarize(fields, MODELS, SETTINGS)
+    parsed = validate_summarize(fields, models(), SETTINGS)
     assert parsed.article.text == "Rain \ufffdfell \ufffd on Monday." and parsed.article.title == "Storm \ufffd"
     assert parsed.article.warnings == ("3 unpaired surrogate code point(s) were replaced with U+FFFD",)
 
@@ -253,7 +261,7 @@ def test_a_batch_keeps_each_documents_own_refusal_and_shares_the_options():
             "style": "bullets",
         }
     ).encode()
-    parsed = parse_batch(body, JSON, MODELS, SETTINGS)
+    parsed = parse_batch(body, JSON, models(), SETTINGS)
     assert parsed.options == Options(style="bullets", max_bullets=4, short_max_words=30)
     (first_id, first), (second_id, second), (third_id, third) = parsed.items
     assert (first_id, first.text, first.words) == ("a", ARTICLE, 14)
@@ -268,4 +276,5 @@ def test_the_request_schemas_are_the_documented_contract():
 def schemas() -> dict:
     """JSON Schemas of the request models for some non-default settings (to regenerate the file:
     `python -c "import json, tests.test_schema as t; print(json.dumps(t.schemas(), indent=1))"`)."""
-    return {name: getattr(MODELS, name).model_json_schema() for name in ("options", "summarize", "document", "batch")}
+    built = models()
+    return {name: getattr(built, name).model_json_schema() for name in ("options", "summarize", "document", "batch")}

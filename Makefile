@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: serve test test-fast lint install eval docker-test models
+.PHONY: serve test test-fast lint install eval docker-test models mutation mutation-resume mutation-report
 
 install: $(STAMP)
 
@@ -50,3 +50,20 @@ models: $(STAMP)
 # hadolint, build the image, run it and smoke-test it (a Docker engine, else podman).
 docker-test:
 	bash docker/container-test.sh
+
+# Mutation testing of the core modules (mutmut, configured in pyproject.toml): long (hours on
+# 2 shared cores), not part of `make test`. Niced, two workers. Re-run some only with e.g.
+# `make mutation MUTANTS="'service.text.*'"`; results stay in mutants/ between runs.
+# Report of the survivors with their diffs: reports/mutation/SUMMARY.md.
+MUTANTS ?= $(shell $(BIN)/python scripts/mutation_report.py --patterns)
+mutation: $(STAMP)
+	OMP_NUM_THREADS=1 nice -n 15 $(BIN)/mutmut run --max-children 2 $(MUTANTS)
+	$(BIN)/python scripts/mutation_report.py
+
+# Go on with the mutants a cut-short run left (those with no result yet).
+mutation-resume: $(STAMP)
+	OMP_NUM_THREADS=1 nice -n 15 $(BIN)/mutmut run --max-children 2 $$($(BIN)/python scripts/mutation_report.py --pending)
+	$(BIN)/python scripts/mutation_report.py
+
+mutation-report: $(STAMP)
+	$(BIN)/python scripts/mutation_report.py

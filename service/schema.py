@@ -118,6 +118,8 @@ def parse_summarize(
         fields = {"html": sources.decode_page(body, charset), **options}
     else:
         fields = {**options, **_json_object(body)}
+        if fields.get("html") is None and len(body) > settings.max_body_bytes:  # only a page may be larger
+            raise _too_large(settings.max_body_bytes)
     return validate_summarize(fields, models, settings, deadline)
 
 

@@ -61,7 +61,8 @@ _DEBRIS = re.compile(
 # Before the article starts: dates, bylines and "PUBLISHED: … | UPDATED: …" stamps.
 _STAMP = re.compile(
     rf"(?:(?:[\w&-]++ ?){{1,5}}\| ?)?by {_NAMES}(?: (?:and|&) {_NAMES})?(?: ?[|,].*)?"
-    r"|(?:published|updated|posted|last updated|last modified|created)\b.*"
+    r"|(?:published|updated|posted|last updated|last modified|created)(?: on| at| by)? ?"
+    r"(?::|\d|\||by\b|(?:mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*+\b|$).*"
     r"|\W*+published ?:.*"
     r"|(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*+,? \w++ \d{1,2},? \d{4}.*"
     r"|\d{1,2} \w++ \d{4}(?: \d{1,2}:\d{2}.*)?"
@@ -246,7 +247,7 @@ def _is_debris(block: str, headline: str | None, seen_content: bool, whole_line:
     if _DEBRIS.fullmatch(flat):
         return True
     if not seen_content:
-        if _STAMP.fullmatch(flat):
+        if _STAMP.fullmatch(flat) and not _tag_then_prose(flat):
             return True
         # A section label such as "Money" or "World News" above the story.
         if whole_line and words <= 3 and not is_complete(flat):
@@ -256,6 +257,12 @@ def _is_debris(block: str, headline: str | None, seen_content: bool, whole_line:
 
 def _looks_like_prose(block: str) -> bool:
     return count_words(block) >= 8 and is_complete(block)
+
+
+def _tag_then_prose(block: str) -> bool:
+    """A stamp glued to the first sentence ("Updated 3:15 p.m. The council..."): only the tag is cut, later."""
+    cut = _leading_tag_length(block)
+    return bool(cut) and block[cut : cut + 1].isupper() and _looks_like_prose(block[cut:])
 
 
 def _leading_tag_length(block: str) -> int:

@@ -156,6 +156,17 @@ def test_body_too_large_is_rejected_before_reading(client, settings):
     assert response.status_code == 413 and error_code(response) == "payload_too_large"
 
 
+def test_only_a_page_may_be_larger_than_the_body_limit(client, settings):
+    """A JSON `text` is held to SUMMARIZER_MAX_BODY_BYTES; a JSON `html` page to SUMMARIZER_MAX_PAGE_BYTES."""
+    text = json.dumps({"text": "A sentence here. " * (settings.max_body_bytes // 17 + 1)})
+    response = client.post("/v1/summarize", data=text, content_type="application/json")
+    assert response.status_code == 413 and error_code(response) == "payload_too_large"
+    assert f"{settings.max_body_bytes} bytes" in response.get_json()["error"]["message"]
+    page = "<html><body><article><p>" + "A sentence here. " * (settings.max_body_bytes // 17 + 1) + "</p></article>"
+    response = client.post("/v1/summarize", json={"html": page + "</body></html>"})
+    assert error_code(response) == "text_too_long"  # read and extracted: past the body limit, within the page's
+
+
 def test_unknown_route_and_wrong_method_are_json(client):
     assert client.get("/nope").status_code == 404
     assert error_code(client.get("/nope")) == "not_found"
@@ -298,3 +309,64 @@ def test_the_documents_of_a_call_share_engine_calls(engine):
     assert response.status_code == 200 and response.get_json()["stats"]["summarized"] == 4
     assert registry.get_sample_value("summarizer_batch_size_count") == 1
     assert registry.get_sample_value("summarizer_batch_size_sum") == 4
+
+
+# -- readiness, draining, titles ------------------------------------------------------------------------------
+
+
+def test_readyz_is_503_not_ready_when_the_batching_thread_is_gone(engine):
+    import threading
+
+    app = create_app(Settings(), engine)
+    client = app.test_client()
+    assert client.get("/readyz").status_code == 200
+    finished = threading.Thread(target=lambda: None)
+    finished.start()
+    finished.join()
+    app.extensions["summarizer"].batcher._thread = finished  # the batcher's thread has died
+    response = client.get("/readyz")
+    assert (response.status_code, error_code(response)) == (503, "not_ready")
+    assert response.get_json()["error"]["message"] == "The engine is not available."
+    assert response.headers["Retry-After"] == "1"
+    assert client.get("/healthz").status_code == 200  # alive, not ready: restart rather than route traffic
+
+
+def test_a_draining_worker_is_not_ready_and_takes_no_new_summaries(engine, monkeypatch):
+    import threading
+
+    from service import runtime
+
+    app = create_app(Settings(), engine)
+    monkeypatch.setattr(runtime, "_draining", threading.Event())  # this test's own, not the process's
+    runtime.begin_draining()
+    client = app.test_client()
+    ready = client.get("/readyz")
+    assert (ready.status_code, error_code(ready)) == (503, "shutting_down")
+    summary = post(client, text=ARTICLE)
+    assert (summary.status_code, error_code(summary), summary.headers["Retry-After"]) == (503, "shutting_down", "1")
+    batch = client.post("/v1/summarize/batch", json={"documents": [{"text": ARTICLE}]})
+    assert (batch.status_code, error_code(batch)) == (503, "shutting_down")
+
+
+def test_the_title_given_is_dropped_from_the_text_even_when_printed_once(client):
+    headline = "City council approves a new transit plan after months of debate"  # a long line: not a section label
+    text = f"{headline}\n{ARTICLE}"
+    untitled = post(client, text=text, style="bullets", max_bullets=10).get_json()
+    assert untitled["stats"]["sentences"] == 7 and untitled["stats"]["removed"] == []
+    titled = post(client, text=text, title=headline, style="bullets", max_bullets=10).get_json()
+    assert titled["stats"]["sentences"] == 6 and titled["stats"]["removed"] == [headline]
+    assert all(headline not in bullet for bullet in titled["bullets"])
+
+
+def test_an_api_error_carries_its_status_code_message_and_headers():
+    from service.errors import ApiError
+
+    error = ApiError(503, "overloaded", "Too many requests.", {"Retry-After": "1"})
+    assert (error.status, error.code, error.message, error.headers, str(error)) == (
+        503,
+        "overloaded",
+        "Too many requests.",
+        {"Retry-After": "1"},
+        "Too many requests.",
+    )
+    assert ApiError(400, "bad_request", "No.").headers == {}

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from service.app import create_app
-from service.batching import Batcher, Disconnected, Overloaded, TimedOut
+from service.batching import Admission, Batcher, Disconnected, Overloaded, TimedOut
 from service.config import Settings
 from service.domain import Job, Options
 from service.metrics import Metrics
@@ -31,6 +31,20 @@ def batches(metrics: Metrics) -> tuple[float, float]:
     )
 
 
+def submit_together(batcher: Batcher, jobs: list) -> list:
+    """Submit `jobs` from one thread each, all at once; each job's summary or exception, in order."""
+    start = threading.Barrier(len(jobs))
+
+    def submit(job):
+        with batcher.preparing():
+            start.wait()
+        return batcher.submit(job, deadline=within(60))
+
+    with ThreadPoolExecutor(len(jobs)) as pool:
+        futures = [pool.submit(submit, job) for job in jobs]
+        return [f.exception(timeout=60) or f.result() for f in futures]
+
+
 def test_concurrent_jobs_share_engine_calls_and_get_their_own_results(engine, huawei_text):
     metrics = Metrics()
     batcher = Batcher(engine, metrics, max_batch=16, max_wait_ms=200, max_queue=64)
@@ -43,15 +57,7 @@ def test_concurrent_jobs_share_engine_calls_and_get_their_own_results(engine, hu
         text: engine.summarize(jobs_from([text]))[0] for text in dict.fromkeys(texts)
     }  # one call per distinct text
     expected = [single[text] for text in texts]
-    start = threading.Barrier(len(jobs))
-
-    def submit(job):
-        with batcher.preparing():
-            start.wait()
-        return batcher.submit(job, deadline=within(60))
-
-    with ThreadPoolExecutor(len(jobs)) as pool:
-        results = list(pool.map(submit, jobs))
+    results = submit_together(batcher, jobs)
     assert [r.short.text for r in results] == [e.short.text for e in expected]
     assert [[b.text for b in r.bullets] for r in results] == [[b.text for b in e.bullets] for e in expected]
     calls, carried = batches(metrics)
@@ -219,23 +225,18 @@ class FailingEngine:
         return self.engine.summarize(jobs)
 
 
-def test_a_failing_job_fails_alone_and_its_batch_mates_get_their_summaries(engine):
+def test_a_failing_job_fails_alone_and_its_batch_mates_get_their_summaries(engine, caplog):
+    caplog.set_level("WARNING", logger="service.batching")
     failing = FailingEngine(engine, "POISON")
     batcher = Batcher(failing, Metrics(), max_batch=8, max_wait_ms=500, max_queue=16)
     texts = [f"Story {n} is about a dog. It ran home." for n in range(5)] + ["POISON is here. It hurts."]
-    start = threading.Barrier(len(texts))
-
-    def submit(job):
-        with batcher.preparing():
-            start.wait()
-        return batcher.submit(job, within(60))
-
-    with ThreadPoolExecutor(len(texts)) as pool:
-        futures = [pool.submit(submit, job) for job in jobs_from(texts)]
-        outcomes = [f.exception(timeout=60) or f.result() for f in futures]
+    outcomes = submit_together(batcher, jobs_from(texts))
     assert [isinstance(o, ValueError) for o in outcomes] == [False] * 5 + [True]
     assert [o.short.text for o in outcomes[:5]] == [f"Story {n} is about a dog." for n in range(5)]
     assert failing.batches[0] > 1 and failing.batches.count(1) >= len(texts)  # the batch, then job by job
+    assert f"the engine failed on a batch of {failing.batches[0]} jobs (poisoned); retrying them one by one" in [
+        r.getMessage() for r in caplog.records
+    ]
 
 
 def test_an_engine_error_reaches_the_waiting_request_at_once(engine):
@@ -284,3 +285,127 @@ def test_overload_is_refused_before_the_body_is_read(engine, huawei_text):
 def test_a_queue_of_zero_holds_only_the_running_batch(engine):
     app = create_app(Settings(batch_max_size=2, queue_max=0), engine)
     assert app.extensions["summarizer"].admission.capacity == 2
+
+
+# -- the waiting policy and the batch-time estimate, in values ---------------------------------------------
+
+
+def test_while_a_request_is_being_prepared_the_batcher_waits_max_wait_ms_and_no_longer(engine):
+    batcher = Batcher(engine, Metrics(), max_batch=4, max_wait_ms=400, max_queue=8)
+    (job,) = jobs_from(["A story about a cat. It sat."])
+    with batcher.preparing():  # a request that never submits: the batcher waits for it, up to max_wait_ms
+        started = time.monotonic()
+        assert batcher.submit(job, within(30)).short.text == "A story about a cat."
+        waited = time.monotonic() - started
+    assert 0.4 <= waited < 5
+    started = time.monotonic()
+    batcher.submit(job, within(30))  # nobody being prepared: no wait
+    assert time.monotonic() - started < waited
+
+
+class TimedEngine:
+    """The real engine, each call held for the next of `delays` seconds; records each call's duration."""
+
+    def __init__(self, engine, delays):
+        self.engine, self.delays, self.durations = engine, list(delays), []
+
+    def __getattr__(self, name):
+        return getattr(self.engine, name)
+
+    def summarize(self, jobs):
+        started = time.monotonic()
+        time.sleep(self.delays.pop(0))
+        summaries = self.engine.summarize(jobs)
+        self.durations.append(time.monotonic() - started)
+        return summaries
+
+
+def test_the_batch_time_estimate_is_the_first_call_then_a_running_average(engine):
+    timed = TimedEngine(engine, [0.3, 1.3])
+    batcher = Batcher(timed, Metrics(), max_batch=4, max_wait_ms=0, max_queue=8)
+    assert batcher.batch_seconds == 0.0
+    first, second = jobs_from(["A story about a cat. It sat.", "A story about a dog. It ran."])
+    batcher.submit(first, within(30))
+    assert batcher.batch_seconds == pytest.approx(timed.durations[0], abs=0.05)
+    batcher.submit(second, within(30))
+    one, two = timed.durations
+    assert batcher.batch_seconds == pytest.approx(one + 0.2 * (two - one), abs=0.05)
+
+
+def test_after_a_batch_the_batcher_expects_as_many_jobs_as_it_held_up_to_max_batch(engine):
+    batcher = Batcher(engine, Metrics(), max_batch=3, max_wait_ms=1_000, max_queue=8)
+    assert batcher.expected == 1
+    batcher.submit(jobs_from(["A story about a cat. It sat."])[0], within(30))
+    assert batcher.expected == 1
+    texts = [f"Story {n} is about a dog. It ran home." for n in range(5)]
+    assert all(r.short for r in submit_together(batcher, jobs_from(texts)))
+    assert batcher.expected in (2, 3)  # the last batch held 2 or 3 jobs (5 = 3 + 2): never more than max_batch
+
+
+def test_a_job_that_can_just_finish_by_its_deadline_is_started(engine):
+    batcher = Batcher(engine, Metrics(), max_batch=1, max_wait_ms=0, max_queue=4)
+    batcher.batch_seconds = 1.0
+    assert batcher.submit(jobs_from(["A story about a cat. It sat."])[0], within(20)).short.text
+
+
+def test_admission_holds_places_for_the_duration_of_a_request():
+    admission = Admission(3)
+    with admission.admit(2):
+        assert admission.jobs == 2
+        with pytest.raises(Overloaded), admission.admit(2):
+            pass
+        with admission.admit():
+            assert admission.jobs == 3
+    assert admission.jobs == 0
+    with pytest.raises(Overloaded), admission.admit(4):
+        pass
+    assert admission.jobs == 0
+
+
+def test_the_queue_holds_max_queue_jobs(engine):
+    gated = GatedEngine(engine)
+    batcher = Batcher(gated, Metrics(), max_batch=1, max_wait_ms=0, max_queue=2)
+    with ThreadPoolExecutor(3) as pool:
+        running = pool.submit(batcher.submit, jobs_from(["A first story about a fox. It hid."])[0], within(60))
+        assert gated.entered.wait(30)
+        queued = [batcher.enqueue(job, within(60)) for job in jobs_from(["A cat sat.", "A dog ran."])]
+        with pytest.raises(Overloaded):
+            batcher.enqueue(jobs_from(["A bird flew."])[0], within(60))
+        gated.gate.set()
+        assert running.result(timeout=60).short
+        assert [batcher.wait(p).short.text for p in queued] == ["A cat sat.", "A dog ran."]
+
+
+def test_an_engine_error_in_a_batch_of_one_is_the_requests_error_and_the_batcher_lives_on(engine, caplog):
+    failing = FailingEngine(engine, "POISON")
+    batcher = Batcher(failing, Metrics(), max_batch=4, max_wait_ms=0, max_queue=4)
+    with caplog.at_level("ERROR", logger="service.batching"), pytest.raises(ValueError, match="poisoned"):
+        batcher.submit(jobs_from(["POISON alone. Nothing else."])[0], within(60))
+    assert batcher.alive and failing.batches == [1]
+    (record,) = [r for r in caplog.records if r.name == "service.batching"]
+    assert record.getMessage() == "the engine failed on a job" and record.exc_info[0] is ValueError
+    assert batcher.submit(jobs_from(["A story about a dog. It ran."])[0], within(60)).short.text
+
+
+def test_the_batching_thread_is_a_named_daemon(engine):
+    """It never keeps a stopping worker process alive, and shows by name in thread dumps."""
+    before = set(threading.enumerate())
+    batcher = Batcher(engine, Metrics(), max_batch=2, max_wait_ms=0, max_queue=2)
+    (thread,) = set(threading.enumerate()) - before
+    assert (thread.name, thread.daemon, batcher.alive) == ("batcher", True, True)
+
+
+def test_a_batch_that_leaves_jobs_queued_expects_a_full_batch_next(engine):
+    gated = GatedEngine(engine)
+    batcher = Batcher(gated, Metrics(), max_batch=2, max_wait_ms=0, max_queue=8)
+    seen: list[int] = []
+    summarize = gated.summarize
+    gated.summarize = lambda jobs: seen.append(batcher.expected) or summarize(jobs)  # what each call was told
+    with ThreadPoolExecutor(5) as pool:
+        first = pool.submit(batcher.submit, jobs_from(["A first story about a fox. It hid."])[0], within(60))
+        assert gated.entered.wait(30)
+        rest = [pool.submit(batcher.submit, job, within(60)) for job in jobs_from(["A cat sat. It slept."] * 3)]
+        wait_until(lambda: batcher._queue.qsize() == 3)
+        gated.gate.set()
+        assert all(f.result(timeout=60).short for f in [first, *rest])
+    assert seen[:2] == [1, 2]  # after a batch of 1 with 3 queued: min(1 + 3, max_batch 2)

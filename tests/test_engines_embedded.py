@@ -1,11 +1,21 @@
 """The embedded extractive engine behind the engine interface."""
 
 import logging
+from dataclasses import replace
 
+import pytest
 import torch
 
-from service.domain import Job, Options
-from service.engines.embedded import SENTENCE_TOKENS, EmbeddedEngine, candidates
+from service.domain import Job, Options, Sentence
+from service.engines.embedded import (
+    FEATURES,
+    MAX_BULLET_WORDS,
+    NEAR_DUPLICATE,
+    SENTENCE_TOKENS,
+    EmbeddedEngine,
+    candidates,
+    sentence_features,
+)
 from service.text import prepare
 
 
@@ -87,3 +97,165 @@ def test_running_other_blocks_than_the_scorer_was_trained_on_is_logged(caplog):
 def test_a_document_without_sentences_gets_an_empty_summary_not_an_exception(engine):
     summary = engine.summarize([Job(prepare("... !!!"), Options())])[0]
     assert summary.short is None and summary.bullets == [] and summary.warnings
+
+
+# -- selection on exact inputs: MMR, the extra-bullet threshold, the short summary, candidates ---------------
+
+
+@pytest.fixture(scope="module")
+def selector(engine):
+    """The engine with selection knobs of known values (the trained scorer's are tuned and change)."""
+    return EmbeddedEngine(engine.embedder, replace(engine.scorer, redundancy=0.6, extra_bullet_threshold=0.5))
+
+
+def made_up(*words: int) -> list[Sentence]:
+    """Sentences "s0 w w ... ." of the given word counts, one after another with their spans."""
+    sentences, start = [], 0
+    for number, count in enumerate(words):
+        text = " ".join([f"s{number}"] + ["w"] * (count - 2) + ["end."])
+        sentences.append(Sentence(text, start, start + len(text), count, True))
+        start += len(text) + 1
+    return sentences
+
+
+def unit_rows(*rows) -> torch.Tensor:
+    return torch.nn.functional.normalize(torch.tensor(rows, dtype=torch.float32), dim=1)
+
+
+ORTHOGONAL = torch.eye(6)
+BULLETS = Options(style="bullets", max_bullets=5)
+
+
+def picked(summary) -> list[int]:
+    return [int(b.text.split()[0][1:]) for b in summary.bullets]
+
+
+def test_mmr_skips_a_sentence_that_repeats_one_already_chosen(selector):
+    # 1 is 0 said again (cosine 0.9): after 0, its gain is 0.85 - 0.6 * 0.9 = 0.31, below 2's 0.6 and 3's 0.55.
+    embeddings = unit_rows([1, 0, 0, 0], [0.9, 0.436, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1])
+    scores = torch.tensor([0.9, 0.85, 0.6, 0.55])
+    summary = selector.select(made_up(10, 10, 10, 10), embeddings, scores, Options(style="bullets", max_bullets=3))
+    assert picked(summary) == [0, 2, 3]
+    assert selector.scorer.redundancy == 0.6
+
+
+def test_near_duplicates_are_never_both_bullets(selector):
+    embeddings = unit_rows([1, 0, 0], [1, 0.05, 0], [0, 1, 0])  # 0 and 1: cosine 0.999
+    assert float(embeddings[0] @ embeddings[1]) >= NEAR_DUPLICATE
+    summary = selector.select(made_up(10, 10, 10), embeddings, torch.tensor([0.9, 0.95, 0.8]), BULLETS)
+    assert picked(summary) == [1, 2]
+
+
+def test_beyond_three_bullets_only_confident_sentences_are_added(selector):
+    sentences = made_up(10, 10, 10, 10, 10, 10)
+    unsure = selector.select(sentences, ORTHOGONAL, torch.tensor([0.45, 0.4, 0.3, 0.49, 0.2, 0.1]), BULLETS)
+    assert picked(unsure) == [0, 1, 3]  # the three best, in document order
+    sure = selector.select(sentences, ORTHOGONAL, torch.tensor([0.9, 0.8, 0.7, 0.6, 0.5, 0.4]), BULLETS)
+    assert picked(sure) == [0, 1, 2, 3, 4]  # up to max_bullets; 0.5 is at the threshold: confident enough
+    mixed = selector.select(sentences, ORTHOGONAL, torch.tensor([0.9, 0.8, 0.7, 0.6, 0.49, 0.1]), BULLETS)
+    assert picked(mixed) == [0, 1, 2, 3]
+    assert selector.scorer.extra_bullet_threshold == 0.5
+
+
+def test_fewer_bullets_than_three_when_asked_or_when_the_article_is_short(selector):
+    sentences = made_up(10, 10, 10, 10, 10, 10)
+    scores = torch.tensor([0.9, 0.8, 0.7, 0.6, 0.5, 0.4])
+    assert picked(selector.select(sentences, ORTHOGONAL, scores, Options(style="bullets", max_bullets=2))) == [0, 1]
+    two = selector.select(sentences[:2], ORTHOGONAL[:2, :2], scores[:2], BULLETS)
+    assert picked(two) == [0, 1]
+
+
+def test_bullets_are_grounded_in_their_own_spans_and_long_ones_are_cut(selector):
+    sentences = made_up(10, MAX_BULLET_WORDS + 5, 10)
+    summary = selector.select(sentences, ORTHOGONAL[:3, :3], torch.tensor([0.9, 0.8, 0.7]), BULLETS)
+    assert [(b.sources[0].start, b.sources[0].end) for b in summary.bullets][::2] == [
+        (s.start, s.end) for s in sentences[::2]
+    ]
+    cut = summary.bullets[1]
+    assert len(cut.text.split()) == MAX_BULLET_WORDS and sentences[1].text.startswith(cut.text)
+    assert summary.warnings == [f"a sentence of {MAX_BULLET_WORDS + 5} words was cut to its first {MAX_BULLET_WORDS}"]
+    assert summary.short is None
+
+
+def test_the_short_summary_joins_two_short_best_sentences_and_grounds_both(selector):
+    sentences = made_up(12, 30, 10, 9)
+    scores = torch.tensor([0.5, 0.9, 0.8, 0.7])  # 1 is best but too long for 25 words
+    summary = selector.select(sentences, ORTHOGONAL[:4, :4], scores, Options(style="short", short_max_words=25))
+    assert summary.short.text == f"{sentences[2].text} {sentences[3].text}"  # 2 (10 words), then 3 (9): 19 fit
+    assert [(s.start, s.end, s.score) for s in summary.short.sources] == [
+        (sentences[2].start, sentences[2].end, 1.0),
+        (sentences[3].start, sentences[3].end, 1.0),
+    ]
+    assert summary.bullets is None and summary.warnings == []
+
+
+def test_the_short_summary_has_one_sentence_when_the_best_is_long_the_pair_repeats_or_nothing_fits(selector):
+    short = Options(style="short", short_max_words=60)
+    long_best = selector.select(made_up(25, 10), ORTHOGONAL[:2, :2], torch.tensor([0.9, 0.8]), short)
+    assert long_best.short.text.startswith("s0 ") and len(long_best.short.sources) == 1  # 25 words: enough alone
+    same = unit_rows([1, 0], [1, 0.01])
+    repeated = selector.select(made_up(10, 10), same, torch.tensor([0.9, 0.8]), short)
+    assert repeated.short.text.startswith("s0 ") and len(repeated.short.sources) == 1
+    over_budget = selector.select(
+        made_up(10, 12), ORTHOGONAL[:2, :2], torch.tensor([0.9, 0.8]), Options(style="short", short_max_words=20)
+    )
+    assert over_budget.short.text.startswith("s0 ") and len(over_budget.short.sources) == 1  # 10 + 12 > 20
+    third = selector.select(
+        made_up(10, 8, 8, 6),
+        ORTHOGONAL[:4, :4],
+        torch.tensor([0.9, 0.8, 0.7, 0.1]),
+        Options(style="short", short_max_words=17),
+    )
+    assert len(third.short.sources) == 1  # a partner comes from the next two best only; the fourth (6 words) is not one
+
+
+def test_when_no_sentence_fits_the_short_summary_is_cut(selector):
+    sentences = made_up(40, 30, 50, 20)
+    summary = selector.select(
+        sentences, ORTHOGONAL[:4, :4], torch.tensor([0.9, 0.8, 0.7, 0.1]), Options(style="short", short_max_words=10)
+    )
+    assert summary.short.text == " ".join(sentences[1].text.split()[:10])  # the shortest of the top three
+    assert (summary.short.sources[0].start, summary.short.sources[0].end) == (
+        sentences[1].start,
+        sentences[1].start + len(summary.short.text),
+    )
+    assert summary.warnings == ["no sentence fits in 10 words; the best short one was cut to fit"]
+
+
+def test_selection_without_sentences(selector):
+    empty = torch.empty(0)
+    both = selector.select([], torch.empty(0, 4), empty, Options())
+    assert (both.short, both.bullets, both.warnings) == (None, [], ["the document has no sentences to summarize"])
+    assert selector.select([], torch.empty(0, 4), empty, Options(style="short")).bullets is None
+
+
+def test_candidates_are_complete_sentences_of_5_to_80_words_each_text_once_in_order():
+    text = (
+        "Too short. "
+        "The council approved the plan on Monday. "
+        "THE COUNCIL  APPROVED the plan on Monday. "
+        "Officials said the work will start in spring. "
+        "The mayor spoke " + "at length " * 40 + "about it. "
+        "A headline without a period"
+    )
+    document = prepare(text)
+    chosen = candidates(document, 60)
+    assert [s.text for s in chosen] == [
+        "The council approved the plan on Monday.",
+        "Officials said the work will start in spring.",
+    ]
+    assert [s.text for s in candidates(document, 1)] == ["The council approved the plan on Monday."]
+    fragments = prepare("Rain.\nWind.\nSnow, then ice.")
+    assert [s.text for s in candidates(fragments, 60)] == ["Rain.", "Wind.", "Snow, then ice."]  # none qualifies: all
+    edges = prepare("One two three four five. Word " + "word " * 78 + "end.")
+    assert [s.words for s in candidates(edges, 60)] == [5, 80]
+
+
+def test_the_title_feature_is_the_similarity_to_the_title_else_to_the_lead():
+    sentences = made_up(10, 12, 14)
+    embeddings = unit_rows([1, 0, 0], [0.6, 0.8, 0], [0, 0.6, 0.8])
+    title = unit_rows([0, 0, 1])[0]
+    with_title = sentence_features(sentences, embeddings, title)
+    column = list(FEATURES).index("title_similarity")
+    assert with_title[:, column].tolist() == pytest.approx([0.0, 0.0, 0.8])
+    assert sentence_features(sentences, embeddings, None)[:, column].tolist() == pytest.approx([1.0, 0.6, 0.0])

@@ -8,7 +8,7 @@ import pytest
 from rouge_score import rouge_scorer
 
 from eval.records import load
-from eval.rouge import Rouge
+from eval.rouge import ROUGE_TYPES, Rouge
 from eval.systems import stored_runs
 from service.text import split_reference
 
@@ -93,3 +93,23 @@ def test_published_summeval_best_of_eleven_references():
     scores = _harness_rouge(SHARED / "summeval_cnndm.jsonl", "M23_PEGASUS")
     assert scores["rouge1"] == pytest.approx(52.34, abs=0.05)
     assert scores["rouge2"] == pytest.approx(26.69, abs=0.05)
+
+
+def test_a_rouge_without_references_is_refused():
+    with pytest.raises(ValueError, match="^ROUGE needs at least one reference$"):
+        Rouge().score(["A summary."], [])
+
+
+def test_the_best_reference_is_chosen_with_stemming():
+    # Stemmed, the first reference matches every word; unstemmed, the second matches more.
+    scores, best = Rouge().score(["Police arrested men."], [["Police arrest men."], ["Police arrested two men."]])
+    assert best == 0 and scores["rouge1"] == pytest.approx(100.0)
+
+
+def test_ties_for_the_best_reference_go_to_the_first_and_sentences_join_by_line():
+    summary = ["Storms closed roads today."]
+    same_words = [["Storms closed.", "Roads today."], ["Storms closed roads today."]]
+    assert Rouge().score(summary, same_words) == ({name: pytest.approx(100.0) for name in ROUGE_TYPES}, 0)
+    assert Rouge().score(summary, same_words[::-1])[1] == 0
+    two = [["Heavy snow fell."], ["Storms shut the roads today."]]
+    assert Rouge().score(summary, two)[1] == 1

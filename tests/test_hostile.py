@@ -105,6 +105,17 @@ CATALOGUE = {
         "headers_too_large",
     ),
     "HTTP/0.9": (b"GET /healthz\r\n\r\n", 400, "bad_request"),
+    "Transfer-Encoding br": (
+        b"POST /v1/summarize HTTP/1.1\r\nHost: t\r\nContent-Type: text/plain\r\n"
+        b"Transfer-Encoding: br, chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n",
+        501,
+        "unsupported_transfer_coding",
+    ),
+    "Expect other than 100-continue": (
+        post(ARTICLE.encode(), b"text/plain", b"Expect: 200-ok\r\n"),
+        417,
+        "expectation_failed",
+    ),
     "obsolete line folding": (b"GET /healthz HTTP/1.1\r\nHost: t\r\nX-A: 1\r\n  folded\r\n\r\n", 400, "bad_request"),
     # the API's own refusals
     "words over the limit": (post(b"word " * 20_001, b"text/plain"), 413, "text_too_long"),
@@ -268,3 +279,26 @@ def test_threads_are_checked_against_batch_and_queue_at_start_up():
     )
     assert result.returncode != 0
     assert "GUNICORN_THREADS (64) must exceed SUMMARIZER_BATCH_MAX_SIZE + SUMMARIZER_QUEUE_MAX" in result.stderr
+
+
+def test_a_client_that_hangs_up_mid_summary_is_counted_as_gone(live_server):
+    """The 499 reaches no client (it left): the server counts it. Other clients keep the engine busy meanwhile."""
+
+    def gone() -> float:
+        text = requests.get(f"{live_server}/metrics", timeout=5).text
+        prefix = 'summarizer_rejected_total{reason="client_gone"}'
+        return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(prefix))
+
+    before = gone()
+    host, port = live_server.removeprefix("http://").split(":")
+    body = {"text": ARTICLE * 120}
+    with ThreadPoolExecutor(6) as pool:
+        busy = [pool.submit(requests.post, f"{live_server}/v1/summarize", json=body, timeout=60) for _ in range(6)]
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            sock.sendall(post(json.dumps(body).encode()))
+            time.sleep(0.05)  # the request is in; the client leaves
+        assert [future.result().status_code for future in busy] == [200] * 6
+    deadline = time.monotonic() + 30
+    while gone() < before + 1:
+        assert time.monotonic() < deadline, "the hang-up was never noticed"
+        time.sleep(0.2)

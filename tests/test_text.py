@@ -297,3 +297,201 @@ def test_the_language_is_identified():
     assert prepare(open(SAMPLE, encoding="utf-8").read()).language == "en"
     assert prepare("北京市政府周二宣布了一项新的城市交通计划。").language == "zh"
     assert prepare("... !!!").language is None
+
+
+# -- debris anywhere, titles, and spans that survive every cut -----------------------------------------------
+
+LEAD = "Officials confirmed the bridge will reopen next week after repairs."
+FOLLOW = "The mayor said the work cost far less than the city had feared."
+
+
+def spans(document) -> list[tuple[str, int, int]]:
+    return [(s.text, s.start, s.end) for s in document.sentences]
+
+
+@pytest.mark.parametrize(
+    "debris",
+    [
+        "Advertisement",
+        "ADVERTISEMENT",
+        "Sponsored content",
+        "Read more: How the bridge was built",
+        "See also: Other bridges",
+        "Share this:",
+        "Share on Facebook",
+        "Like this: Like Loading...",
+        "Related stories",
+        "RELATED: Why bridges matter",
+        "Click here to subscribe",
+        "Continue reading below",
+        "Photo: Getty Images",
+        "Image caption: The old bridge",
+        "Copyright 2018 The Times",
+        "© 2018 The Times",
+        "All rights reserved.",
+    ],
+)
+def test_debris_between_paragraphs_is_dropped_and_spans_still_point_at_the_text(debris):
+    raw = f"{LEAD}\n{debris}\n{FOLLOW}"
+    document = prepare(raw)
+    assert spans(document) == [(LEAD, 0, len(LEAD)), (FOLLOW, raw.index(FOLLOW), len(raw))]
+    assert document.dropped == [debris]
+
+
+def test_debris_between_blocks_of_a_one_line_export_is_dropped():
+    raw = f"{LEAD}  Read more: the history of the bridge  {FOLLOW}"
+    document = prepare(raw)
+    assert spans(document) == [(LEAD, 0, len(LEAD)), (FOLLOW, raw.index(FOLLOW), len(raw))]
+    assert document.dropped == ["Read more: the history of the bridge"]
+
+
+def test_a_section_label_goes_only_above_the_story():
+    raw = f"Money\n{LEAD}\nWorld News\n{FOLLOW}"
+    document = prepare(raw)
+    assert texts(document) == [LEAD, "World News", FOLLOW]  # below the first paragraph it may be a subheading
+    assert document.dropped == ["Money"]
+
+
+def test_short_unpunctuated_lines_after_the_last_paragraph_are_dropped():
+    raw = f"{LEAD}\n{FOLLOW}\nBridges Infrastructure City Hall\nTopics\nShare"
+    document = prepare(raw)
+    assert texts(document) == [LEAD, FOLLOW]
+    assert document.dropped == ["Share", "Topics", "Bridges Infrastructure City Hall"]
+
+
+def test_a_long_or_complete_last_line_is_not_trailing_debris():
+    tail = "Reporting by Jane Doe and John Smith in London with extra help from the desk"  # 15 words
+    document = prepare(f"{LEAD}\n{tail}\nIt ends.")
+    assert texts(document) == [LEAD, tail, "It ends."]
+
+
+def test_the_title_given_removes_its_line_even_when_it_is_printed_once():
+    headline = "Council approves the new transit plan for the whole city"  # too long for a section label
+    raw = f"{headline}\n{LEAD}"
+    assert texts(prepare(raw)) == [headline, LEAD]  # without the title it reads as content
+    document = prepare(raw, title="  Council approves the new  transit plan for the whole city. ")
+    assert document.title == "Council approves the new transit plan for the whole city."
+    assert spans(document) == [(LEAD, len(headline) + 1, len(raw))]
+    assert document.dropped == [headline]
+
+
+def test_a_headline_printed_twice_at_the_top_is_the_title():
+    raw = f"Storm Hits Coast\n  storm hits  COAST\n{LEAD}"
+    document = prepare(raw)
+    assert document.title == "Storm Hits Coast" and texts(document) == [LEAD]
+    assert prepare(f"Storm hits coast.\nStorm hits coast.\n{LEAD}").title is None  # a sentence is no headline
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("(CNN) -- " + LEAD, [LEAD]),
+        ("LONDON (Reuters) - " + LEAD + "\n" + FOLLOW, [LEAD, FOLLOW]),
+        ("WASHINGTON — " + LEAD, [LEAD]),
+        ("Updated 3:15 p.m. ET, " + LEAD, [LEAD]),
+        ("   \t(CNN) -- " + LEAD + "\n\t  " + FOLLOW, [LEAD, FOLLOW]),
+        ("By Jane Doe\r\n\r\n    " + LEAD + "\r\n  " + FOLLOW + "\r\n", [LEAD, FOLLOW]),
+        (
+            '  "We will reopen it," the mayor said.  "It is safe."\n' + LEAD,
+            ['"We will reopen it," the mayor said.', '"It is safe."', LEAD],
+        ),
+        ("“It is safe,” she said. " + LEAD, ["“It is safe,” she said.", LEAD]),
+        ("Storm Hits Coast\nStorm Hits Coast\n  " + LEAD, [LEAD]),
+        (
+            "By . Daily Mail Reporter . PUBLISHED: . 12:01 EST, 4 May 2013 . | . UPDATED: . 12:23 EST, 4 May 2013 . "
+            + LEAD,
+            [LEAD],
+        ),
+    ],
+    ids=[
+        "cnn",
+        "reuters",
+        "dateline",
+        "updated",
+        "indented-tag",
+        "crlf",
+        "quotes",
+        "curly-quotes",
+        "headline",
+        "daily-mail",
+    ],
+)
+def test_every_sentence_span_is_its_text_after_tags_indentation_and_quotes(raw, expected):
+    document = prepare(raw)
+    assert texts(document) == expected
+    starts = [raw.index(sentence) for sentence in expected]
+    assert spans(document) == [(s, start, start + len(s)) for s, start in zip(expected, starts)]
+
+
+def test_a_source_tag_after_the_first_paragraph_is_content():
+    raw = f"{LEAD}\nLONDON (Reuters) - {FOLLOW}"
+    assert texts(prepare(raw))[0] == LEAD and "LONDON" in " ".join(texts(prepare(raw)))
+    assert prepare(raw).dropped == []
+
+
+@pytest.mark.parametrize(
+    "lead",
+    [
+        "Updated guidance from the CDC says masks are no longer required indoors.",
+        "Created in 1990, the fund now manages $2 billion for local schools.",
+        "Posted guards stood at every gate of the palace on Sunday.",
+        "Published reports say the company will cut 500 jobs next year.",
+    ],
+)
+def test_a_first_sentence_that_starts_like_a_stamp_is_kept(lead):
+    assert texts(prepare(f"{lead}\n{FOLLOW}")) == [lead, FOLLOW]
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        "Published: Sun, November 25, 2018",
+        "Updated 3 hours ago",
+        "Last updated on 4 May 2013",
+        "Posted by admin on May 3",
+        "Published 14:02 GMT",
+        "UPDATED: Monday, 5 May 2014",
+        "Created: 2018-11-25",
+        "Published: 12:01 EST, 4 May 2013. Updated: 12:23 EST, 4 May 2013.",
+    ],
+)
+def test_stamps_above_the_story_are_dropped(stamp):
+    document = prepare(f"{stamp}\n{LEAD}")
+    assert texts(document) == [LEAD] and document.dropped == [stamp]
+
+
+def test_sentences_record_their_word_counts_and_completeness():
+    (first, second) = split_sentences("The plan costs $3.5 billion, officials said.\nNo decision yet")
+    assert (first.words, first.complete, second.words, second.complete) == (7, True, 3, False)
+
+
+def test_word_prefix_cuts_after_the_nth_word():
+    assert text.word_prefix("one two  three four", 2) == "one two"
+    assert text.word_prefix("one two", 5) == "one two"
+    assert text.word_prefix("北京市政府", 2) == "北京"
+    assert text.word_prefix("  lead, then more", 1) == "  lead,"
+
+
+def test_pieces_are_words_and_single_symbols():
+    assert count_pieces("Hello, world!") == 4 and count_pieces("a--b") == 4 and count_pieces("   ") == 0
+
+
+def test_reference_splitting_keeps_abbreviations_and_ends_every_line():
+    assert split_reference("U.S. stocks fell . Oil rose<n>Gold held .") == [
+        "U.S. stocks fell.",
+        "Oil rose",
+        "Gold held.",
+    ]
+    assert split_reference("The fund , he said , grew .") == ["The fund , he said , grew."]
+
+
+def test_split_sentences_shifts_spans_by_the_offset():
+    assert [(s.text, s.start, s.end) for s in split_sentences("It rained. Roads shut.", offset=10)] == [
+        ("It rained.", 10, 20),
+        ("Roads shut.", 21, 32),
+    ]
+
+
+def test_sentence_spans_count_from_the_offset_given_and_across_lines():
+    assert [(s.start, s.end) for s in split_sentences("It rained.\n  Roads shut.")] == [(0, 10), (13, 24)]
+    assert [(s.start, s.end) for s in split_sentences("It rained.\n  Roads shut.", offset=5)] == [(5, 15), (18, 29)]

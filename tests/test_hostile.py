@@ -289,16 +289,25 @@ def test_a_client_that_hangs_up_mid_summary_is_counted_as_gone(live_server):
         prefix = 'summarizer_rejected_total{reason="client_gone"}'
         return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(prefix))
 
+    def hang_up_behind_busy_clients() -> None:
+        host, port = live_server.removeprefix("http://").split(":")
+        # 400 distinct sentences: each summary takes far longer than the 50 ms between checks of the socket
+        text = " ".join(f"Report {n} says the council spent {n} million on road {n} last year." for n in range(400))
+        body = {"text": text}
+        with ThreadPoolExecutor(6) as pool:
+            busy = [pool.submit(requests.post, f"{live_server}/v1/summarize", json=body, timeout=60) for _ in range(6)]
+            time.sleep(0.5)  # their batch is running: the next job waits in the queue
+            with socket.create_connection((host, int(port)), timeout=10) as sock:
+                sock.sendall(post(json.dumps(body).encode()))  # the whole request; the client leaves at once
+            assert [future.result().status_code for future in busy] == [200] * 6
+
+    # On a crowded machine the hung-up job can still be summarized before it is seen waiting: try thrice.
     before = gone()
-    host, port = live_server.removeprefix("http://").split(":")
-    body = {"text": ARTICLE * 120}
-    with ThreadPoolExecutor(6) as pool:
-        busy = [pool.submit(requests.post, f"{live_server}/v1/summarize", json=body, timeout=60) for _ in range(6)]
-        with socket.create_connection((host, int(port)), timeout=10) as sock:
-            sock.sendall(post(json.dumps(body).encode()))
-            time.sleep(0.05)  # the request is in; the client leaves
-        assert [future.result().status_code for future in busy] == [200] * 6
-    deadline = time.monotonic() + 30
-    while gone() < before + 1:
-        assert time.monotonic() < deadline, "the hang-up was never noticed"
-        time.sleep(0.2)
+    for _ in range(3):
+        hang_up_behind_busy_clients()
+        deadline = time.monotonic() + 10
+        while gone() < before + 1 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        if gone() >= before + 1:
+            break
+    assert gone() >= before + 1, "the hang-up was never noticed"

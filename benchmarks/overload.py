@@ -37,7 +37,7 @@ def drive(url: str, articles: list[str], clients: int, seconds: float, backoff: 
     shares = [list(range(p, clients, processes)) for p in range(processes)]
     with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
         parts = list(pool.map(_client_process, [(url, articles, ids, clients, seconds, backoff) for ids in shares]))
-    result: dict = {"clients": clients, "errors": sum(part[2] for part in parts)}
+    result: dict = {"clients": clients, "errors": sum(part[1] for part in parts)}
     for status, name in ((200, "ok"), (503, "refused"), (504, "timed_out")):
         latencies = [s for part in parts for s in part[0].get(status, [])]
         result.update({name: len(latencies), f"{name}_p50_ms": _percentile(latencies, 50)})

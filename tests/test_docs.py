@@ -56,6 +56,12 @@ def test_make_serve_starts_gunicorn():
         ["benchmarks.load", "--data", str(BUNDLED_SAMPLE), "--articles", "4", "--clients", "2", "--requests", "6"],
         ["benchmarks.gpu_abstractive", "--tiny", "--batches", "1,2"],
         ["benchmarks.gpu_server", "--tiny", "--clients", "2", "--requests", "4"],
+        [
+            "benchmarks.overload",
+            *("--data", str(BUNDLED_SAMPLE), "--articles", "4", "--clients", "2", "--crowd", "4"),
+            *("--slow", "4", "--seconds", "1", "--backoff"),
+        ],
+        ["benchmarks.batching", "--data", str(BUNDLED_SAMPLE), "--clients", "4", "--rounds", "1", "--max-batch", "4"],
     ],
 )
 def test_benchmarks_run(args):

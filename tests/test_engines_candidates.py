@@ -33,6 +33,11 @@ def test_captions_list_headers_and_link_titles_are_dropped():
     assert [text.split()[:2] for text in texts(document)] == [["The", "new"], ["Officials", "said"]]
 
 
+def test_a_scroll_prompt_glued_to_a_sentence_is_cut_off():
+    document = prepare('Scroll down for video "We won," Gordon Brown told the crowd in Glasgow on Monday.\n' + NEWS)
+    assert texts(document)[0] == '"We won," Gordon Brown told the crowd in Glasgow on Monday.'
+
+
 def test_furniture_is_kept_when_nothing_else_is_left():
     document = prepare("Pictured: the mayor cuts the ribbon at the new bridge on Monday.")
     assert texts(document) == ["Pictured: the mayor cuts the ribbon at the new bridge on Monday."]

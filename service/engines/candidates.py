@@ -5,7 +5,8 @@ sentences cut after a title abbreviation ("... signed by GOP Gov." + "Scott Walk
 quotations cut into several sentences, and page furniture inside the content (photo
 captions, "Scroll down for video", numbered list headers, link titles ending " .").
 This module repairs the cuts (a repaired sentence spans the original text from the
-first piece's start to the last piece's end) and marks every sentence:
+first piece's start to the last piece's end), cuts a "Scroll down for video" prompt
+off the sentence it is glued to, and marks every sentence:
 
 - *furniture* (`is_furniture`): never a candidate unless nothing else is left;
 - *defects* (`Marks.defect`): photo references "(above)", caption labels "Bling: ...",
@@ -32,6 +33,8 @@ _CAPTION_LABEL = re.compile(
     r"^\W{0,3}(?:pictured|picture|photo|photograph|image|video|watch|credit|caption)\s?:", re.IGNORECASE
 )
 _CAPTION_PHRASES = ("scroll down", "click here", "getty images", "pictured:", "pictured :")
+# "Scroll down for video Gordon Brown has warned ...": the prompt is cut off, the sentence kept.
+_SCROLL_PROMPT = re.compile(r"scroll down for (?:video|more)[^\w\"“‘']*+(?=(?-i:[A-Z\"“‘']))", re.IGNORECASE)
 _LIST_HEADER = re.compile(r"^\s*+(?:\d{1,2}[.)]|[-•●▪■*])\s")  # "1. Watch the volume ...", "• ..."
 _PHOTO_REFERENCE = re.compile(
     r",\s?pictured\b|\(\s*+(?:pictured|above|below|left|right|centre|center|top|bottom|inset|middle|file photo"
@@ -64,12 +67,22 @@ class Marks:
 
 def candidates(document: Document, limit: int) -> list[Sentence]:
     """Repaired complete sentences of 5 to 80 words without furniture (else all complete, else all), each once."""
-    sentences = join_split_quotations(join_abbreviation_splits(document.sentences, document.text), document.text)
+    repaired = join_split_quotations(join_abbreviation_splits(document.sentences, document.text), document.text)
+    sentences = [without_scroll_prompt(s) for s in repaired]
     tokenized = is_tokenized(sentences)
     complete = [s for s in sentences if s.complete and 5 <= s.words <= 80]
     good = [s for s in complete if not is_furniture(s.text, tokenized)]
     distinct = {normalize_space(s.text).casefold(): s for s in reversed(good or complete or sentences)}
     return sorted(distinct.values(), key=lambda s: s.start)[:limit]
+
+
+def without_scroll_prompt(sentence: Sentence) -> Sentence:
+    """The sentence without a "Scroll down for video" prompt glued to its start."""
+    prompt = _SCROLL_PROMPT.match(sentence.text)
+    if not prompt or prompt.end() == len(sentence.text):
+        return sentence
+    text = sentence.text[prompt.end() :]
+    return Sentence(text, sentence.start + prompt.end(), sentence.end, count_words(text), sentence.complete)
 
 
 def marks(sentences: list[Sentence]) -> list[Marks]:

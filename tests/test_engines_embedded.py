@@ -8,15 +8,17 @@ import torch
 
 from service.domain import Job, Options, Sentence
 from service.engines.embedded import (
+    DEFECT_PENALTY,
     FEATURES,
     MAX_BULLET_WORDS,
     NEAR_DUPLICATE,
+    OPENER_PENALTY,
     SENTENCE_TOKENS,
     EmbeddedEngine,
     candidates,
     sentence_features,
 )
-from service.text import prepare
+from service.text import count_words, is_complete, prepare
 
 
 def test_batch_results_match_single_results(engine, huawei_text):
@@ -124,6 +126,7 @@ def unit_rows(*rows) -> torch.Tensor:
 
 ORTHOGONAL = torch.eye(6)
 BULLETS = Options(style="bullets", max_bullets=5)
+THREE = Options(style="bullets", max_bullets=3)
 
 
 def picked(summary) -> list[int]:
@@ -259,3 +262,45 @@ def test_the_title_feature_is_the_similarity_to_the_title_else_to_the_lead():
     column = list(FEATURES).index("title_similarity")
     assert with_title[:, column].tolist() == pytest.approx([0.0, 0.0, 0.8])
     assert sentence_features(sentences, embeddings, None)[:, column].tolist() == pytest.approx([1.0, 0.6, 0.0])
+
+
+# -- sentences that read badly alone (marked by service/engines/candidates.py) --------------------------------
+
+
+def sentences_of(*texts: str) -> list[Sentence]:
+    """Real sentences, one after another with their spans."""
+    out, start = [], 0
+    for text in texts:
+        out.append(Sentence(text, start, start + len(text), count_words(text), is_complete(text)))
+        start += len(text) + 1
+    return out
+
+
+def test_a_quotation_fragment_is_not_chosen_over_a_sound_sentence(selector):
+    group = sentences_of(
+        "The bridge opened on Monday after three years of work.",
+        "Drivers lined up before dawn to cross it first.",
+        'Makes my skin crawl even being here," she said about the old one.',
+        "The city plans a second bridge further north by 2030.",
+    )
+    scores = torch.tensor([0.9, 0.8, 0.75, 0.75 - DEFECT_PENALTY + 0.05])
+    chosen = [b.text for b in selector.select(group, torch.eye(4), scores, THREE).bullets]
+    assert group[2].text not in chosen and group[3].text in chosen
+
+
+def test_a_context_opener_is_demoted_unless_the_sentence_before_it_is_picked(selector):
+    group = sentences_of(
+        "The bridge opened on Monday after three years of work.",
+        "Drivers lined up before dawn to cross it first.",
+        "The mayor called it the biggest project in decades.",
+        "But the council says the costs doubled since 2020.",
+        "The city plans a second bridge further north by 2030.",
+    )
+    eye = torch.eye(5)
+    scores = torch.tensor([0.9, 0.85, 0.3, 0.8, 0.8 - OPENER_PENALTY + 0.05])
+    without = [b.text for b in selector.select(group, eye, scores, THREE).bullets]
+    assert group[3].text not in without and group[4].text in without
+    after_its_sentence = torch.tensor([0.9, 0.3, 0.85, 0.8, 0.8 - OPENER_PENALTY + 0.05])
+    assert group[3].text in [b.text for b in selector.select(group, eye, after_its_sentence, THREE).bullets]
+    short = selector.select(group, eye, torch.tensor([0.5, 0.3, 0.3, 0.9, 0.5]), Options(style="short"))
+    assert not short.short.text.startswith("But")

@@ -1,11 +1,15 @@
 """The embedded engine: extractive summaries scored with the embedded MiniLM model.
 
-Each content sentence gets features (position, centrality, similarity to the lead
-and to the title, length); a small logistic-regression scorer trained on CNN/DM
-articles (`scripts/train_scorer.py`, weights in `scorer.json`) turns them into a
-salience score. `short` takes the best one or two sentences within the word limit;
-`bullets` picks sentences greedily with maximal-marginal-relevance so they do not
-repeat each other, then restores document order. Sentences from every job of a
+Candidates are the document's sentences with the splitter's cuts repaired and page
+furniture left out (`service.engines.candidates`). Each gets features (position,
+centrality, similarity to the lead and to the title, length); a small
+logistic-regression scorer trained on CNN/DM articles (`scripts/train_scorer.py`,
+weights in `scorer.json`) turns them into a salience score. `short` takes the best one
+or two sentences within the word limit; `bullets` picks sentences greedily with
+maximal-marginal-relevance so they do not repeat each other, then restores document
+order. Both prefer sentences that read well alone: defects (quotation fragments, photo
+references, caption labels) and context openers ("But ...", "He ...") lose score, an
+opener not when the sentence before it is a bullet too. Sentences from every job of a
 batch are embedded in one pass.
 """
 
@@ -21,11 +25,11 @@ from pathlib import Path
 
 import torch
 
-from service.domain import Document, Job, Options, Passage, Sentence, Source, Summary
+from service.domain import Job, Options, Passage, Sentence, Source, Summary
 from service.engines.base import best_fitting, clipped
+from service.engines.candidates import Marks, candidates, marks
 from service.engines.devices import pick_device
 from service.engines.embedder import Embedder
-from service.text import normalize_space
 
 log = logging.getLogger(__name__)
 SCORER_PATH = Path(__file__).with_name("scorer.json")
@@ -42,6 +46,10 @@ MIN_BULLETS = 3
 LANGUAGES = ("en",)  # what all-MiniLM-L6-v2 was trained on
 MAX_BULLET_WORDS = 80  # a longer bullet (text without punctuation) is cut, with a warning
 NEAR_DUPLICATE = 0.95  # cosine at which two sentences say the same thing: never both in a summary
+# Score taken off a sentence that reads badly alone (`service.engines.candidates`): a defect always,
+# a context opener unless the sentence before it is picked too (for the short summary: always).
+DEFECT_PENALTY = 0.3
+OPENER_PENALTY = 0.15
 # Word pieces embedded per sentence. Capping at 64 instead of 128 changed no summary's
 # ROUGE on 450 FRANK/SummEval/REALSumm articles and trims the longest sentences' cost.
 SENTENCE_TOKENS = 64
@@ -143,31 +151,42 @@ class EmbeddedEngine:
             summary.bullets = [] if options.wants_bullets else None
             return summary
         similarity = embeddings @ embeddings.T
+        flags = marks(sentences)
         if options.wants_short:
-            summary.short, warning = _short(sentences, scores, similarity, options.short_max_words)
+            readable = scores - torch.tensor([_penalty(flag, opener=True) for flag in flags])
+            summary.short, warning = _short(sentences, readable, similarity, options.short_max_words)
             summary.warnings += [warning] if warning else []
         if options.wants_bullets:
-            chosen = self._mmr(similarity, scores, options.max_bullets)
+            chosen = self._mmr(similarity, scores, options.max_bullets, flags)
             bullets = [clipped(sentences[i], MAX_BULLET_WORDS) for i in sorted(chosen)]
             summary.bullets = [passage for passage, _ in bullets]
             summary.warnings += [warning for _, warning in bullets if warning]
         return summary
 
-    def _mmr(self, similarity: torch.Tensor, scores: torch.Tensor, limit: int) -> list[int]:
-        """Greedy maximal marginal relevance; beyond MIN_BULLETS only confident sentences; no near-duplicates."""
+    def _mmr(self, similarity: torch.Tensor, scores: torch.Tensor, limit: int, flags: list[Marks]) -> list[int]:
+        """Greedy maximal marginal relevance on readable scores; beyond MIN_BULLETS only confident sentences;
+        no near-duplicates. A context opener is demoted unless the sentence before it is already chosen."""
         chosen: list[int] = []
         while len(chosen) < min(limit, len(scores)):
+            readable = scores - torch.tensor(
+                [_penalty(flag, opener=i - 1 not in chosen) for i, flag in enumerate(flags)], dtype=scores.dtype
+            )
             penalty = similarity[:, chosen].max(dim=1).values if chosen else torch.zeros_like(scores)
-            gain = scores - self.scorer.redundancy * penalty
+            gain = readable - self.scorer.redundancy * penalty
             gain[chosen] = -math.inf
             gain[penalty >= NEAR_DUPLICATE] = -math.inf
             best = int(gain.argmax())
             if gain[best] == -math.inf:
                 break
-            if len(chosen) >= MIN_BULLETS and scores[best] < self.scorer.extra_bullet_threshold:
+            if len(chosen) >= MIN_BULLETS and readable[best] < self.scorer.extra_bullet_threshold:
                 break
             chosen.append(best)
         return chosen
+
+
+def _penalty(flag: Marks, opener: bool) -> float:
+    """What reading badly alone takes off a score; `opener`: whether opening like a continuation counts."""
+    return DEFECT_PENALTY * flag.defect + OPENER_PENALTY * (flag.opener and opener)
 
 
 def _foreign(language: str) -> str:
@@ -175,13 +194,6 @@ def _foreign(language: str) -> str:
         f"the article looks like {language!r}; the embedded model was trained on English only, "
         "so sentence choice may be poorer"
     )
-
-
-def candidates(document: Document, limit: int) -> list[Sentence]:
-    """Complete sentences of a reasonable length (all sentences when none qualifies), each text once."""
-    good = [s for s in document.sentences if s.complete and 5 <= s.words <= 80]
-    distinct = {normalize_space(s.text).casefold(): s for s in reversed(good or document.sentences)}
-    return sorted(distinct.values(), key=lambda s: s.start)[:limit]
 
 
 def sentence_features(sentences: list[Sentence], embeddings: torch.Tensor, title: torch.Tensor | None) -> torch.Tensor:

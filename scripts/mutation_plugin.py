@@ -22,6 +22,7 @@ TESTS: dict[str, tuple[str, ...]] = {
     "service.errors": ("tests/test_api.py",),
     "service.batching": ("tests/test_batching.py", "tests/test_metrics.py"),
     "service.engines.embedded": ("tests/test_engines_embedded.py",),
+    "service.engines.candidates": ("tests/test_engines_candidates.py", "tests/test_engines_embedded.py"),
     "service.engines.grounding": ("tests/test_engines_grounding.py",),
     "eval.rouge": ("tests/test_eval_metrics.py",),
     "eval.report": ("tests/test_eval_report.py",),

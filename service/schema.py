@@ -197,10 +197,10 @@ def _query_fields(query: Mapping[str, str]) -> dict[str, Any]:
     """Options of a text/plain request come from the query string; numbers are parsed."""
     if "text" in query:
         raise ApiError(400, "unknown_field", "With text/plain the article is the body, not a `text` parameter.")
-    return {name: _integer(name, value) if name in _INTEGER_OPTIONS else value for name, value in query.items()}
+    return {name: _integer(value) if name in _INTEGER_OPTIONS else value for name, value in query.items()}
 
 
-def _integer(name: str, value: str) -> int | str:
+def _integer(value: str) -> int | str:
     return int(value) if re.fullmatch(r"[+-]?\d{1,9}", value) else value  # anything else: the model says why
 
 

@@ -225,6 +225,27 @@ def test_when_no_sentence_fits_the_short_summary_is_cut(selector):
     assert summary.warnings == ["no sentence fits in 10 words; the best short one was cut to fit"]
 
 
+def test_a_best_sentence_of_exactly_20_words_stands_alone_and_a_pair_at_the_duplicate_line_is_kept_apart(selector):
+    short = Options(style="short", short_max_words=60)
+    twenty = selector.select(made_up(20, 10), ORTHOGONAL[:2, :2], torch.tensor([0.9, 0.8]), short)
+    assert len(twenty.short.sources) == 1  # a partner only for a best sentence under 20 words
+    nineteen = selector.select(made_up(19, 10), ORTHOGONAL[:2, :2], torch.tensor([0.9, 0.8]), short)
+    assert len(nineteen.short.sources) == 2
+    at_the_line = torch.tensor([[1.0, NEAR_DUPLICATE], [NEAR_DUPLICATE, 1.0]])
+    summary = selector.select(made_up(10, 10), at_the_line, torch.tensor([0.9, 0.8]), short)
+    assert len(summary.short.sources) == 1  # a cosine of NEAR_DUPLICATE already counts as the same sentence
+
+
+def test_the_short_summary_is_fully_supported_and_its_warning_survives_the_bullets(selector):
+    sentences = made_up(40, 30, 50, 20)
+    summary = selector.select(
+        sentences, ORTHOGONAL[:4, :4], torch.tensor([0.9, 0.8, 0.7, 0.1]), Options(style="both", short_max_words=10)
+    )
+    assert summary.short.support == 1.0  # verbatim from the article
+    assert summary.warnings == ["no sentence fits in 10 words; the best short one was cut to fit"]
+    assert len(summary.bullets) == 3
+
+
 def test_selection_without_sentences(selector):
     empty = torch.empty(0)
     both = selector.select([], torch.empty(0, 4), empty, Options())

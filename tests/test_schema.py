@@ -2,6 +2,7 @@
 
 import io
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -295,4 +296,8 @@ def schemas() -> dict:
     """JSON Schemas of the request models for some non-default settings (to regenerate the file:
     `python -c "import json, tests.test_schema as t; print(json.dumps(t.schemas(), indent=1))"`)."""
     built = models()
-    return {name: getattr(built, name).model_json_schema() for name in ("options", "summarize", "document", "batch")}
+    fetching = RequestModels.for_settings(replace(SETTINGS, fetch_urls=True))
+    return {
+        **{name: getattr(built, name).model_json_schema() for name in ("options", "summarize", "document", "batch")},
+        "summarize_with_urls": fetching.summarize.model_json_schema(),
+    }

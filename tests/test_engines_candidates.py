@@ -5,7 +5,17 @@ import time
 import pytest
 
 from service.domain import Document, Sentence
-from service.engines.candidates import candidates, has_defect, is_furniture, marks, quotes_balanced
+from service.engines.candidates import (
+    MAX_REPAIRED_WORDS,
+    candidates,
+    has_defect,
+    is_furniture,
+    is_tokenized,
+    join_abbreviation_splits,
+    join_split_quotations,
+    marks,
+    quotes_balanced,
+)
 from service.text import prepare
 
 NEWS = (
@@ -146,3 +156,90 @@ def test_a_megabyte_of_cut_quotations_is_repaired_well_under_a_second():
     document = Document(text, sentences)
     assert _seconds(lambda: marks(candidates(document, 60))) < 1.0
     assert [s.text for s in candidates(document, 60)] == ['"Open quote. "Open quote.', '"Open quote.']  # each text once
+
+
+def sentences_in(text: str, *cuts: int) -> list[Sentence]:
+    """`text` cut into sentences at the given offsets (spaces and line breaks between them left out)."""
+    bounds = [0, *cuts, len(text)]
+    pieces = []
+    for start, end in zip(bounds, bounds[1:]):
+        chunk = text[start:end]
+        first = start + len(chunk) - len(chunk.lstrip())
+        last = start + len(chunk.rstrip())
+        pieces.append(Sentence(text[first:last], first, last, len(text[first:last].split()), True))
+    return pieces
+
+
+@pytest.mark.parametrize("gap", [" ", "\n", "\r", "\r\n"])
+def test_a_title_abbreviation_is_joined_only_across_spaces_on_one_line(gap):
+    text = f"The bill was signed by Kansas Gov.{gap}Sam Brownback on Tuesday. It takes effect in May."
+    cut = text.index("Sam")
+    sentences = sentences_in(text, cut, text.index("It "))
+    joined = join_abbreviation_splits(sentences, text)
+    assert [s.text for s in joined][-1] == "It takes effect in May."  # the sentences after a repair are kept
+    assert len(joined) == (2 if gap == " " else 3)
+    assert all(text[s.start : s.end] == s.text for s in joined)
+
+
+def test_a_repair_may_reach_exactly_the_word_limit_but_not_beyond():
+    for total, expected in ((MAX_REPAIRED_WORDS, 1), (MAX_REPAIRED_WORDS + 1, 2)):
+        first = " ".join(["word"] * (total // 2 - 1) + ["Gov."])
+        second = " ".join(["Smith"] + ["word"] * (total - total // 2 - 2) + ["end."])
+        text = f"{first} {second}"
+        assert len(join_abbreviation_splits(sentences_in(text, len(first) + 1), text)) == expected
+
+
+def test_sentences_with_nothing_between_them_are_counted_again_when_joined():
+    text = "He said “we will win.”"
+    first, second = Sentence(text[:-1], 0, len(text) - 1, 5, False), Sentence("”", len(text) - 1, len(text), 1, True)
+    merged = join_split_quotations([first, second], text)
+    assert [(s.text, s.words) for s in merged] == [(text, 5)]  # "win." and "”" were never two words
+
+
+def test_a_quotation_in_the_middle_is_joined_and_the_sentences_around_it_are_kept():
+    text = 'The mayor spoke first. "We know where to look. We know how to look," she said. The vote came next.'
+    sentences = sentences_in(text, text.index('"We'), text.index("We know how"), text.index("The vote"))
+    assert [s.text for s in join_split_quotations(sentences, text)] == [
+        "The mayor spoke first.",
+        '"We know where to look. We know how to look," she said.',
+        "The vote came next.",
+    ]
+
+
+@pytest.mark.parametrize(("text", "balanced"), [("“Yes,” he said.", True), ("He said “no way.", False)])
+def test_curly_quotes_open_and_close_in_pairs(text, balanced):
+    assert quotes_balanced(text) is balanced
+    assert quotes_balanced("He said no way,” she added.") is False
+
+
+def test_a_link_title_may_end_in_a_quote_after_its_spaced_stop():
+    assert is_furniture('Why migrants are dying to get to "Italy ."')
+    assert not is_furniture('Why migrants are dying to get to "Italy ."', tokenized=True)
+
+
+@pytest.mark.parametrize(("spaced", "total", "tokenized"), [(1, 2, False), (2, 3, True), (2, 4, False)])
+def test_text_is_tokenized_when_most_sentences_end_in_a_spaced_stop(spaced, total, tokenized):
+    sentences = sentences_of_ends([" ."] * spaced + ["."] * (total - spaced))
+    assert is_tokenized(sentences) is tokenized
+
+
+def sentences_of_ends(ends: list[str]) -> list[Sentence]:
+    return [Sentence(f"Sentence number {n} is here{end}", 0, 1, 4, True) for n, end in enumerate(ends)]
+
+
+def test_in_tokenized_text_captions_are_still_left_out():
+    text = "\n".join(
+        [
+            "Pictured : the mayor cuts the ribbon at the new bridge .",
+            "The new bridge over the river opened to traffic on Monday .",
+            "Officials said the crossing would cut commuting times .",
+        ]
+    )
+    chosen = texts(prepare(text))
+    assert len(chosen) == 2 and not any("Pictured" in t for t in chosen)
+
+
+def test_a_sentence_of_81_words_is_no_candidate():
+    long = " ".join(["Councillors"] + ["debated"] * 79 + ["today."])
+    assert len(long.split()) == 81
+    assert long not in texts(prepare(f"{NEWS} {long}"))

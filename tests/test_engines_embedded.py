@@ -229,11 +229,33 @@ def test_a_best_sentence_of_exactly_20_words_stands_alone_and_a_pair_at_the_dupl
     short = Options(style="short", short_max_words=60)
     twenty = selector.select(made_up(20, 10), ORTHOGONAL[:2, :2], torch.tensor([0.9, 0.8]), short)
     assert len(twenty.short.sources) == 1  # a partner only for a best sentence under 20 words
+    assert twenty.short.support == 1.0  # verbatim from the article
     nineteen = selector.select(made_up(19, 10), ORTHOGONAL[:2, :2], torch.tensor([0.9, 0.8]), short)
-    assert len(nineteen.short.sources) == 2
-    at_the_line = torch.tensor([[1.0, NEAR_DUPLICATE], [NEAR_DUPLICATE, 1.0]])
+    assert len(nineteen.short.sources) == 2 and nineteen.short.support == 1.0
+    cosine = torch.tensor(NEAR_DUPLICATE)
+    at_the_line = torch.stack([torch.tensor([1.0, 0.0]), torch.stack([cosine, (1 - cosine**2).sqrt()])])
+    assert float(at_the_line[0] @ at_the_line[1]) == float(cosine)
     summary = selector.select(made_up(10, 10), at_the_line, torch.tensor([0.9, 0.8]), short)
     assert len(summary.short.sources) == 1  # a cosine of NEAR_DUPLICATE already counts as the same sentence
+
+
+def test_the_short_summary_fills_its_budget_exactly(selector):
+    ten = Options(style="short", short_max_words=10)
+    alone = selector.select(made_up(10, 30), ORTHOGONAL[:2, :2], torch.tensor([0.9, 0.8]), ten)
+    assert alone.short.text == made_up(10)[0].text and alone.warnings == []  # 10 words fit in 10
+    twenty = Options(style="short", short_max_words=20)
+    pair = selector.select(made_up(10, 10), ORTHOGONAL[:2, :2], torch.tensor([0.9, 0.8]), twenty)
+    assert len(pair.short.sources) == 2  # 10 + 10 words fit in 20
+
+
+def test_the_short_summary_prefers_a_sentence_that_does_not_lean_on_the_one_before(selector):
+    sentences = sentences_of(
+        "The council met for six hours on Tuesday night.",
+        "But the vote on the new budget was put off until next week.",
+    )
+    one_sentence = Options(style="short", short_max_words=15)  # 9 + 13 words: no room for a pair
+    summary = selector.select(sentences, ORTHOGONAL[:2, :2], torch.tensor([0.8, 0.9]), one_sentence)
+    assert summary.short.text == sentences[0].text  # 0.9 - 0.15 for the opener is below 0.8
 
 
 def test_the_short_summary_is_fully_supported_and_its_warning_survives_the_bullets(selector):

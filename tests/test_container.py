@@ -140,3 +140,17 @@ def test_a_gguf_model_name_is_fetched_and_converted_as_the_image_build_does(tmp_
     source = json.loads((dest / "gguf_source.json").read_text())
     assert source["sha256"] == "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
     assert json.loads((dest / "config.json").read_text())["model_type"] == "llama"
+
+
+def test_every_file_the_dockerfile_copies_is_in_the_build_context():
+    """.dockerignore leaves out everything it does not name: a COPY of an unnamed file fails the build."""
+    kept = [line[1:].rstrip("/") for line in (REPO / ".dockerignore").read_text().splitlines() if line.startswith("!")]
+    copied = [
+        source
+        for line in (REPO / "Dockerfile").read_text().splitlines()
+        if line.startswith("COPY ") and "--from=" not in line
+        for source in line.split()[1:-1]
+    ]
+    assert copied and all((REPO / source).exists() for source in copied)
+    missing = [s for s in copied if not any(s.rstrip("/") == k or s.startswith(k + "/") for k in kept)]
+    assert missing == [], f"{missing} are left out of the build context by .dockerignore"

@@ -140,6 +140,9 @@ def test_a_gguf_model_name_is_fetched_and_converted_as_the_image_build_does(tmp_
     source = json.loads((dest / "gguf_source.json").read_text())
     assert source["sha256"] == "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
     assert json.loads((dest / "config.json").read_text())["model_type"] == "llama"
+    # the image's server runs as another user than the build: everything must be readable by all
+    assert dest.stat().st_mode & 0o777 == 0o755
+    assert {p.stat().st_mode & 0o777 for p in dest.iterdir()} == {0o644}
 
 
 def test_every_file_the_dockerfile_copies_is_in_the_build_context():

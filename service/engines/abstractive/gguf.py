@@ -60,8 +60,6 @@ def converted_model_dir(gguf_path: Path, cache_dir: Path) -> Path:
                 staged = Path(scratch) / "model"
                 convert(gguf_path, staged)
                 write_source(staged, gguf_path, digest)
-                for file in staged.iterdir():
-                    file.chmod(0o644)  # safetensors writes 0600; a server running as another user must read it
                 staged.rename(target)
     return target
 
@@ -81,6 +79,9 @@ def convert(gguf_path: Path, out_dir: Path) -> None:
         quantizer.remove_quantization_config(model)
     model.save_pretrained(out_dir)
     tokenizer.save_pretrained(out_dir)
+    out_dir.chmod(0o755)  # safetensors writes 0600: a server running as another user (the image's) must read it
+    for file in out_dir.iterdir():
+        file.chmod(0o644)
 
 
 def file_sha256(path: Path) -> str:

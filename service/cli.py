@@ -23,6 +23,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from service import __version__
+from service.config import ConfigError, Settings
 from service.domain import STYLES
 from service.errors import ApiError
 from service.protocol import ERRORS, EngineRef, SummarizeResponse
@@ -34,7 +35,12 @@ Outcome = SummarizeResponse | ApiError
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    inputs = list(_inputs(args.paths))
+    try:
+        limit = Settings.from_env().max_body_bytes
+    except ConfigError as error:
+        print(f"summarize: {error}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    inputs = list(_inputs(args.paths, limit))
     if not inputs:
         print("summarize: no input (give files, globs, or text on stdin)", file=sys.stderr)
         return EXIT_USAGE
@@ -74,28 +80,32 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _inputs(paths: list[str]) -> Iterator[tuple[str, str | ApiError]]:
-    """(name, text or the reason it cannot be read) for each input, globs expanded, stdin as `-`."""
+def _inputs(paths: list[str], limit: int) -> Iterator[tuple[str, str | ApiError]]:
+    """(name, text or the reason it cannot be read) for each input, globs expanded, stdin as `-`;
+    an input larger than `limit` bytes (SUMMARIZER_MAX_BODY_BYTES, as in the API) is refused unread."""
     if not paths and not sys.stdin.isatty():
-        piped = sys.stdin.buffer.read()
+        piped = sys.stdin.buffer.read(limit + 1)
         if piped:
-            yield "-", _decoded(piped)
+            yield "-", _decoded(piped, limit)
         return
     for path in paths:
         if path == "-":
-            yield "-", _decoded(sys.stdin.buffer.read())
+            yield "-", _decoded(sys.stdin.buffer.read(limit + 1), limit)
             continue
         matches = sorted(glob.glob(path, recursive=True)) if glob.has_magic(path) else [path]
         if not matches:
             yield path, ApiError(400, "not_found", "no file matches this pattern")
         for match in matches:
             try:
-                yield match, _decoded(Path(match).read_bytes())
+                with Path(match).open("rb") as file:
+                    yield match, _decoded(file.read(limit + 1), limit)
             except OSError as error:
                 yield match, ApiError(400, "unreadable", error.strerror or str(error))
 
 
-def _decoded(raw: bytes) -> str | ApiError:
+def _decoded(raw: bytes, limit: int) -> str | ApiError:
+    if len(raw) > limit:
+        return ApiError(413, "payload_too_large", f"larger than {limit} bytes")
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -106,7 +116,7 @@ def _local(args: argparse.Namespace, inputs: list[tuple[str, str | ApiError]], o
     """The engine configured by the environment, in this process, in batches."""
     from transformers.utils import logging as transformers_logging
 
-    from service.config import ConfigError, Settings, build_engine
+    from service.config import build_engine
     from service.domain import Job
     from service.protocol import RequestModels
     from service.schema import require_sentences, summary_response, validate_summarize

@@ -45,6 +45,19 @@ def test_globs_jsonl_and_per_input_errors(articles):
     assert result.returncode == 1 and "debris.txt: no_sentences" in result.stderr
 
 
+def test_empty_huge_and_foreign_inputs(tmp_path):
+    (tmp_path / "empty.txt").write_text("")
+    (tmp_path / "huge.txt").write_bytes(b"word " * 300_000)  # over SUMMARIZER_MAX_BODY_BYTES: refused unread
+    chinese = "北京市政府周一宣布了新的交通计划。该计划将增加三条地铁线路。官员说工程明年开始。"
+    (tmp_path / "chinese.txt").write_text(chinese)
+    result = summarize(str(tmp_path / "*.txt"), "--jsonl")
+    by_name = {Path(r["input"]).name: r for r in map(json.loads, result.stdout.splitlines())}
+    assert by_name["empty.txt"]["error"]["code"] == "empty_text"
+    assert by_name["huge.txt"]["error"] == {"code": "payload_too_large", "message": "larger than 1000000 bytes"}
+    assert by_name["chinese.txt"]["bullets"] and any("'zh'" in w for w in by_name["chinese.txt"]["warnings"])
+    assert result.returncode == 1
+
+
 def test_stdin_and_json_output():
     result = summarize("--json", "--max-bullets", "2", stdin=OTHER)
     assert result.returncode == 0 and len(json.loads(result.stdout)["bullets"]) == 2

@@ -29,7 +29,7 @@ SCOPE: dict[str, tuple[str, ...]] = {
     "service/protocol.py": ("*",),
     "service/errors.py": ("*",),
     "service/batching.py": ("*",),
-    "service/engines/embedded.py": ("xǁEmbeddedEngineǁselect", "xǁEmbeddedEngineǁ_mmr", "x__penalty", "x__short"),
+    "service/engines/embedded.py": ("xǁEmbeddedEngineǁselect", "xǁEmbeddedEngineǁ_mmr", "x__short"),
     "service/engines/candidates.py": ("*",),
     "service/engines/grounding.py": ("*",),
     "eval/rouge.py": ("*",),

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import os
-import sys
 import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
@@ -15,26 +13,15 @@ from pathlib import Path
 import pytest
 import requests
 
+from scripts import fetch_models
 from service.engines.abstractive import AbstractiveEngine, gguf
 from service.engines.abstractive.engine import SUPPORT_THRESHOLD
 from service.engines.abstractive.generation import Request
 from service.engines.abstractive.gguf import SOURCE_FILE, GgufConversionError, converted_model_dir, file_sha256
-from service.launcher import start_server
+from service.launcher import REPO, start_server
 from service.protocol import SummarizeResponse
 
-REPO = Path(__file__).resolve().parents[1]
 SMOLLM2 = REPO / "models" / "smollm2-135m-instruct.gguf"
-
-
-def _load_fetch_script():
-    spec = importlib.util.spec_from_file_location("fetch_models", REPO / "scripts" / "fetch_models.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-fetch_models = _load_fetch_script()
 
 
 def _wheel(directory: Path, name: str, version: str, files: dict[str, bytes]) -> Path:

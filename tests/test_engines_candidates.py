@@ -1,8 +1,7 @@
 """Candidate sentences for the embedded engine: repairs, furniture and marks (service/engines/candidates.py)."""
 
-import time
-
 import pytest
+from timing import fastest_seconds
 
 from service.domain import Document, Sentence
 from service.engines.candidates import (
@@ -109,16 +108,6 @@ def test_balanced_quotes_apostrophes_and_speech_are_no_defects(text):
     assert not has_defect(text) and quotes_balanced(text)
 
 
-def _seconds(function, *args) -> float:
-    """The fastest of three runs: a noisy neighbour slows runs down, never speeds them up."""
-    times = []
-    for _ in range(3):
-        started = time.perf_counter()
-        function(*args)
-        times.append(time.perf_counter() - started)
-    return min(times)
-
-
 def _mark_all(text: str):
     """What the engine runs on a text as its only sentence: repairs, furniture test, marks."""
     document = Document(text, [Sentence(text, 0, len(text), 1, True)])
@@ -147,14 +136,14 @@ PUMPS = [
 
 @pytest.mark.parametrize("pump", PUMPS)
 def test_a_megabyte_of_adversarial_text_is_marked_well_under_a_second(pump):
-    assert _seconds(_mark_all(pump * (1_000_000 // len(pump)))) < 1.0  # 0.01-0.2 s on an idle core
+    assert fastest_seconds(_mark_all(pump * (1_000_000 // len(pump)))) < 1.0  # 0.01-0.2 s on an idle core
 
 
 def test_a_megabyte_of_cut_quotations_is_repaired_well_under_a_second():
     text = '"Open quote. ' * (1_000_000 // 13)
     sentences = [Sentence('"Open quote.', start, start + 12, 2, True) for start in range(0, len(text), 13)]
     document = Document(text, sentences)
-    assert _seconds(lambda: marks(candidates(document, 60))) < 1.0
+    assert fastest_seconds(lambda: marks(candidates(document, 60))) < 1.0
     assert [s.text for s in candidates(document, 60)] == ['"Open quote. "Open quote.', '"Open quote.']  # each text once
 
 

@@ -1,12 +1,12 @@
 """Text cleaning and sentence segmentation (service/text.py)."""
 
-import time
 from collections import deque
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from timing import fastest_seconds
 
 from service import text
 from service.text import count_pieces, count_words, prepare, split_reference, split_sentences
@@ -144,16 +144,6 @@ PUMPS = [
 ]
 
 
-def _seconds(function, *args) -> float:
-    """The fastest of three runs: a noisy neighbour slows runs down, never speeds them up."""
-    times = []
-    for _ in range(3):
-        started = time.perf_counter()
-        function(*args)
-        times.append(time.perf_counter() - started)
-    return min(times)
-
-
 def _matcher(pattern, method: str):
     find = getattr(pattern, method)
     return (lambda t: deque(find(t), maxlen=0)) if method == "finditer" else find  # consume, keep nothing
@@ -166,12 +156,12 @@ def test_every_pattern_matches_in_linear_time(pump):
         for prefix in ("", "By ", "Published: ", "Updated ", "(CNN) ", "Monday, ", "Money | "):
             small = prefix + pump * 5_000 + "!"
             large = prefix + pump * 50_000 + "!"
-            base = max(_seconds(run, small), 5e-3)  # below that, timer and scheduler noise dominate
-            assert _seconds(run, large) < 40 * base, (pattern.pattern[:60], pump, prefix)
+            base = max(fastest_seconds(run, small), 5e-3)  # below that, timer and scheduler noise dominate
+            assert fastest_seconds(run, large) < 40 * base, (pattern.pattern[:60], pump, prefix)
 
 
 def test_the_byline_attack_is_prepared_at_once():
-    assert _seconds(prepare, "By " + "A" * 30_000 + "!\nThe council met on Tuesday.") < 0.5
+    assert fastest_seconds(prepare, "By " + "A" * 30_000 + "!\nThe council met on Tuesday.") < 0.5
 
 
 @pytest.mark.parametrize(
@@ -195,7 +185,7 @@ def test_any_body_is_refused_or_prepared_well_under_a_second(body):
         if count_words(raw) <= 20_000 and count_pieces(raw) <= 3 * 20_000:
             prepare(raw)
 
-    assert _seconds(handle, body) < 1.0
+    assert fastest_seconds(handle, body) < 1.0
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -245,7 +235,7 @@ def test_preparation_time_grows_linearly():
     paragraph = open(SAMPLE, encoding="utf-8").read()
     small, large = paragraph * 5, paragraph * 50
     prepare(small)  # warm-up
-    assert _seconds(prepare, large) < 20 * _seconds(prepare, small)
+    assert fastest_seconds(prepare, large) < 20 * fastest_seconds(prepare, small)
 
 
 # -- one-line exports and foreign scripts --------------------------------------------------------------------

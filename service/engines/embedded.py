@@ -27,7 +27,7 @@ import torch
 
 from service.domain import Job, Options, Passage, Sentence, Source, Summary
 from service.engines.base import best_fitting, clipped
-from service.engines.candidates import Marks, candidates, marks
+from service.engines.candidates import candidates, marks
 from service.engines.devices import pick_device
 from service.engines.embedder import Embedder
 
@@ -152,25 +152,28 @@ class EmbeddedEngine:
             return summary
         similarity = embeddings @ embeddings.T
         flags = marks(sentences)
+        defects = torch.tensor([flag.defect for flag in flags], dtype=torch.float64) * DEFECT_PENALTY
+        openers = torch.tensor([flag.opener for flag in flags], dtype=torch.float64) * OPENER_PENALTY
         if options.wants_short:
-            readable = scores - torch.tensor([_penalty(flag, opener=True) for flag in flags])
+            readable = scores - (defects + openers).to(scores.dtype)
             summary.short, warning = _short(sentences, readable, similarity, options.short_max_words)
             summary.warnings += [warning] if warning else []
         if options.wants_bullets:
-            chosen = self._mmr(similarity, scores, options.max_bullets, flags)
+            chosen = self._mmr(similarity, scores, options.max_bullets, defects, openers)
             bullets = [clipped(sentences[i], MAX_BULLET_WORDS) for i in sorted(chosen)]
             summary.bullets = [passage for passage, _ in bullets]
             summary.warnings += [warning for _, warning in bullets if warning]
         return summary
 
-    def _mmr(self, similarity: torch.Tensor, scores: torch.Tensor, limit: int, flags: list[Marks]) -> list[int]:
+    def _mmr(
+        self, similarity: torch.Tensor, scores: torch.Tensor, limit: int, defects: torch.Tensor, openers: torch.Tensor
+    ) -> list[int]:
         """Greedy maximal marginal relevance on readable scores; beyond MIN_BULLETS only confident sentences;
         no near-duplicates. A context opener is demoted unless the sentence before it is already chosen."""
         chosen: list[int] = []
+        follows_chosen = torch.zeros(len(scores), dtype=torch.bool)
         while len(chosen) < min(limit, len(scores)):
-            readable = scores - torch.tensor(
-                [_penalty(flag, opener=i - 1 not in chosen) for i, flag in enumerate(flags)], dtype=scores.dtype
-            )
+            readable = scores - (defects + openers * ~follows_chosen).to(scores.dtype)
             penalty = similarity[:, chosen].max(dim=1).values if chosen else torch.zeros_like(scores)
             gain = readable - self.scorer.redundancy * penalty
             gain[chosen] = -math.inf
@@ -181,12 +184,8 @@ class EmbeddedEngine:
             if len(chosen) >= MIN_BULLETS and readable[best] < self.scorer.extra_bullet_threshold:
                 break
             chosen.append(best)
+            follows_chosen[best + 1 : best + 2] = True
         return chosen
-
-
-def _penalty(flag: Marks, opener: bool) -> float:
-    """What reading badly alone takes off a score; `opener`: whether opening like a continuation counts."""
-    return DEFECT_PENALTY * flag.defect + OPENER_PENALTY * (flag.opener and opener)
 
 
 def _foreign(language: str) -> str:
